@@ -1,0 +1,127 @@
+"""create_app(): the one place where the application is assembled."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
+
+from app.auth.passwords import Hasher
+from app.config import Settings, get_settings
+from app.db import create_engine, create_sessionmaker
+from app.errors import install_error_handlers
+from app.kit.i18n import compile_catalogs
+from app.kit.logging import configure_logging
+from app.kit.middleware import (
+    BodyLimitMiddleware,
+    ClientAddressMiddleware,
+    LocaleMiddleware,
+    RateLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from app.kit.ratelimit import Limiter
+
+logger = logging.getLogger("citizenhub")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+DESCRIPTION = """
+Citizen Hub serves a province's residents, visitors, businesses and people with disabilities
+from one backend. Every endpoint below is under `/api/v1` and answers errors as RFC 9457
+`application/problem+json`. Sign in with `POST /api/v1/auth/token` (OAuth2 password flow).
+"""
+
+TAGS = [
+    {"name": "accounts", "description": "Registration, sign-in, tokens, and a person's data rights."},
+    {"name": "administration", "description": "Accounts and roles, for managers and admins."},
+    {"name": "organisation", "description": "Departments, wards and communes of the province."},
+    {"name": "operations", "description": "Health and readiness probes."},
+]
+
+
+def _routers(app: FastAPI) -> None:
+    from app.auth import api as auth_api
+    from app.auth import pages as auth_pages
+    from app.ops import api as ops_api
+    from app.org import api as org_api
+    from app.web import pages as web_pages
+
+    app.include_router(ops_api.router)
+    app.include_router(auth_api.router)
+    app.include_router(auth_api.admin)
+    app.include_router(org_api.router)
+    app.include_router(web_pages.router)
+    app.include_router(auth_pages.router)
+
+
+def create_app(settings: Settings | None = None, *, engine_kwargs: dict | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    compile_catalogs()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owns_engine = not hasattr(app.state, "engine")
+        if owns_engine:
+            if settings.is_sqlite:
+                Path(settings.database_url.split("///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
+            app.state.engine = create_engine(settings.database_url, **(engine_kwargs or {}))
+            app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        settings.upload_dir.mkdir(parents=True, exist_ok=True)
+        if settings.is_development and settings.print_demo_credentials:
+            from app.demo.loader import print_demo_credentials
+
+            print_demo_credentials()
+        try:
+            yield
+        finally:
+            if owns_engine:
+                await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Citizen Hub API",
+        version="1.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        docs_url=None,  # served by app.web.pages with local assets and no inline script
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.hasher = Hasher(
+        settings.password_hash_time_cost,
+        settings.password_hash_memory_kib,
+        settings.password_hash_parallelism,
+    )
+    app.state.limiter = Limiter(settings.redis_url)
+
+    install_error_handlers(app)
+    _routers(app)
+    app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    # Added innermost first: the last one added sees the request first.
+    app.add_middleware(RateLimitMiddleware, limiter=app.state.limiter, settings=settings)
+    app.add_middleware(
+        BodyLimitMiddleware, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
+    if settings.pwa_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.pwa_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Accept-Language"],
+            expose_headers=["X-Request-ID", "Retry-After", "ETag"],
+            max_age=600,
+        )
+    app.add_middleware(LocaleMiddleware, default=settings.default_locale)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ClientAddressMiddleware, trusted=settings.proxy_networks)
+    app.add_middleware(RequestContextMiddleware)
+    return app
