@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Scope
 
 from app.kit.context import request_id_var
+from app.kit.i18n import N_
 from app.kit.i18n import gettext as _
 
 logger = logging.getLogger("citizenhub.errors")
@@ -51,13 +52,13 @@ class BadRequest(AppError):
 class InvalidInput(AppError):
     status = 422
     code = "invalid-input"
-    title = "Some fields are not valid."
+    title = N_("Some fields are not valid.")
 
 
 class NotAuthenticated(AppError):
     status = 401
     code = "not-authenticated"
-    title = "You need to sign in."
+    title = N_("You need to sign in.")
 
     def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
@@ -66,47 +67,47 @@ class NotAuthenticated(AppError):
 
 class InvalidCredentials(NotAuthenticated):
     code = "invalid-credentials"
-    title = "The account or the password is not right."
+    title = N_("The account or the password is not right.")
 
 
 class InvalidToken(NotAuthenticated):
     code = "invalid-token"
-    title = "Your sign-in has expired or is not valid. Please sign in again."
+    title = N_("Your sign-in has expired or is not valid. Please sign in again.")
 
 
 class Forbidden(AppError):
     status = 403
     code = "forbidden"
-    title = "You are not allowed to do this."
+    title = N_("You are not allowed to do this.")
 
 
 class CsrfFailed(Forbidden):
     code = "csrf-failed"
-    title = "This form has expired. Please go back, reload the page and try again."
+    title = N_("This form has expired. Please go back, reload the page and try again.")
 
 
 class NotFound(AppError):
     status = 404
     code = "not-found"
-    title = "We could not find what you asked for."
+    title = N_("We could not find what you asked for.")
 
 
 class Conflict(AppError):
     status = 409
     code = "conflict"
-    title = "This conflicts with something that already exists."
+    title = N_("This conflicts with something that already exists.")
 
 
 class PayloadTooLarge(AppError):
     status = 413
     code = "payload-too-large"
-    title = "What you sent is too large."
+    title = N_("What you sent is too large.")
 
 
 class TooManyRequests(AppError):
     status = 429
     code = "too-many-requests"
-    title = "Too many attempts. Please wait and try again."
+    title = N_("Too many attempts. Please wait and try again.")
 
     def __init__(self, retry_after: int, detail: str | None = None, **kwargs: Any) -> None:
         retry_after = max(1, int(retry_after))
@@ -118,10 +119,15 @@ class TooManyRequests(AppError):
 class ServiceUnavailable(AppError):
     status = 503
     code = "unavailable"
-    title = "The service is not ready. Please try again shortly."
+    title = N_("The service is not ready. Please try again shortly.")
 
 
 # Rendering --------------------------------------------------------------------------------
+
+
+def current_request_id(scope: Scope) -> str | None:
+    state = scope.get("state") or {}
+    return state.get("request_id") or request_id_var.get()
 
 
 def wants_problem_json(scope: Scope) -> bool:
@@ -151,7 +157,7 @@ def problem_body(
         "detail": detail or title,
         "instance": scope.get("path", ""),
     }
-    request_id = request_id_var.get()
+    request_id = current_request_id(scope)
     if request_id:
         body["request_id"] = request_id
     if errors:
@@ -173,7 +179,7 @@ def render_error(
     extra: Mapping[str, Any] | None = None,
 ) -> Response:
     all_headers = dict(headers or {})
-    request_id = request_id_var.get()
+    request_id = current_request_id(scope)
     if request_id:
         all_headers.setdefault("X-Request-ID", request_id)
     if wants_problem_json(scope):
@@ -239,7 +245,7 @@ async def _validation_handler(request: Request, exc: Exception) -> Response:
 
 _HTTP_TITLES = {
     404: NotFound.title,
-    405: "This method is not allowed here.",
+    405: N_("This method is not allowed here."),
     401: NotAuthenticated.title,
     403: Forbidden.title,
 }

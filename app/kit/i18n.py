@@ -78,6 +78,11 @@ def lazy_gettext(message: str) -> LazyProxy:
 _ = gettext
 
 
+def N_(message: str) -> str:  # noqa: N802 - the customary name for "mark for extraction only"
+    """Marks a string for the catalog where it is defined; it is translated when shown."""
+    return message
+
+
 def negotiate(
     query_lang: str | None, cookie_lang: str | None, accept_language: str | None, default: str
 ) -> str:

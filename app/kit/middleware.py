@@ -48,7 +48,8 @@ class RequestContextMiddleware:
             return
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(8)
-        token = request_id_var.set(request_id)
+        # Not reset afterwards: Starlette's outermost error handler must still see it for a 500.
+        request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -76,7 +77,6 @@ class RequestContextMiddleware:
                         "client": client[0] if client else None,
                     },
                 )
-            request_id_var.reset(token)
 
 
 class ClientAddressMiddleware:
@@ -148,10 +148,6 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimitMiddleware:
     """Answers 413 before buffering: on Content-Length at once, on chunked bodies as they stream."""
 
@@ -179,28 +175,35 @@ class BodyLimitMiddleware:
                 await self._refuse(scope, receive, send, limit)
                 return
         received = 0
+        refused = False
         response_started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
             message = await receive()
-            if message["type"] == "http.request":
+            if message["type"] == "http.request" and not refused:
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLarge
+                    # Answer now; the application sees a disconnect and its answer is dropped.
+                    refused = True
+                    if not response_started:
+                        await self._refuse(scope, receive, send, limit)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal response_started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if not response_started:
-                await self._refuse(scope, receive, send, limit)
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         detail = i18n.gettext(

@@ -1,0 +1,80 @@
+"""Plain async builders for test data."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import Role, User
+from app.auth.passwords import Hasher
+from app.org.models import Department
+
+PASSWORD = "correct horse battery staple"
+_hasher = Hasher(time_cost=1, memory_kib=8192, parallelism=1)
+_hash_cache: dict[str, str] = {}
+_seq = itertools.count(1)
+
+
+async def password_hash(password: str) -> str:
+    if password not in _hash_cache:
+        _hash_cache[password] = await _hasher.hash(password)
+    return _hash_cache[password]
+
+
+async def create_department(session: AsyncSession, code: str | None = None, **kw: Any) -> Department:
+    n = next(_seq)
+    department = Department(
+        code=code or f"dept-{n}", name_vi=kw.get("name_vi", f"Phòng {n}"),
+        name_en=kw.get("name_en", f"Department {n}"),
+    )
+    session.add(department)
+    await session.flush()
+    return department
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    role: Role = Role.citizen,
+    email: str | None = None,
+    phone: str | None = None,
+    password: str = PASSWORD,
+    department: Department | None = None,
+    full_name: str | None = "Nguyễn Văn An",
+) -> User:
+    n = next(_seq)
+    if role is Role.staff and department is None:
+        department = await create_department(session)
+    user = User(
+        email=email if email or phone else f"user{n}@example.vn",
+        phone=phone,
+        full_name=full_name,
+        role=role.value,
+        password_hash=await password_hash(password),
+        department_id=department.id if department else None,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def login(client: httpx.AsyncClient, identifier: str, password: str = PASSWORD) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/auth/token", data={"username": identifier, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def bearer(tokens: dict[str, Any] | str) -> dict[str, str]:
+    token = tokens if isinstance(tokens, str) else tokens["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def signed_in(client: httpx.AsyncClient, session: AsyncSession, role: Role, **kw: Any) -> tuple[User, dict[str, str]]:
+    user = await create_user(session, role=role, **kw)
+    await session.commit()
+    return user, bearer(await login(client, user.identifier))
