@@ -36,8 +36,11 @@ async def _with_session(fn: Any) -> Any:
 
     settings = _settings()
     engine = create_engine(settings.database_url)
-    hasher = Hasher(settings.password_hash_time_cost, settings.password_hash_memory_kib,
-                    settings.password_hash_parallelism)
+    hasher = Hasher(
+        settings.password_hash_time_cost,
+        settings.password_hash_memory_kib,
+        settings.password_hash_parallelism,
+    )
     try:
         async with create_sessionmaker(engine)() as session:
             result = await fn(session, hasher, settings)
@@ -97,11 +100,15 @@ def seed_demo() -> None:
 
 @users_app.command("create")
 def users_create(
-    password: Annotated[str, typer.Option(help="Initial password", envvar="CITIZENHUB_NEW_USER_PASSWORD")],
+    password: Annotated[
+        str, typer.Option(help="Initial password", envvar="CITIZENHUB_NEW_USER_PASSWORD")
+    ],
     email: Annotated[str | None, typer.Option(help="E-mail address")] = None,
     phone: Annotated[str | None, typer.Option(help="Vietnamese mobile number")] = None,
     role: Annotated[Role, typer.Option(help="citizen, staff, manager or admin")] = Role.citizen,
-    department: Annotated[str | None, typer.Option(help="Department code (required for staff)")] = None,
+    department: Annotated[
+        str | None, typer.Option(help="Department code (required for staff)")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Full name")] = None,
 ) -> None:
     """Create an account with any role."""
@@ -112,8 +119,14 @@ def users_create(
     from app.errors import AppError
 
     try:
-        data = UserCreate(email=email, phone=phone, password=password, role=role,
-                          department_code=department, full_name=name)
+        data = UserCreate(
+            email=email,
+            phone=phone,
+            password=password,
+            role=role,
+            department_code=department,
+            full_name=name,
+        )
     except ValidationError as exc:
         for error in exc.errors():
             err.print(f"[red]{'.'.join(map(str, error['loc'])) or 'input'}:[/red] {error['msg']}")

@@ -97,13 +97,14 @@ class Settings(BaseSettings):
         if self.environment is not Environment.production and self.secret_key == PLACEHOLDER_SECRET:
             # Development and tests: a random key kept under var/, shared by every local worker.
             self.secret_key = _local_secret()
-        if self.environment is Environment.production:
-            if self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32:
-                raise ValueError(
-                    "CITIZENHUB_SECRET_KEY must be set to a random value of at least 32 "
-                    "characters outside development (python -c 'import secrets; "
-                    "print(secrets.token_urlsafe(48))')"
-                )
+        if self.environment is Environment.production and (
+            self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "CITIZENHUB_SECRET_KEY must be set to a random value of at least 32 "
+                "characters outside development (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
         return self
 
     @property

@@ -52,7 +52,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 - SQLAlchemy reads it
 
 
 class IdMixin:
@@ -76,7 +76,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A request that writes takes the write lock up front (BEGIN IMMEDIATE, waiting up to the
+    # busy timeout): a deferred transaction that reads, then writes after another writer
+    # committed, fails at once with "database is locked".
+    mode = conn.get_execution_options().get("sqlite_begin", "")
+    conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -100,6 +104,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request owns the transaction: commit when the handler succeeds, roll back otherwise."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
+        bind = session.bind
+        writes = request.method not in ("GET", "HEAD", "OPTIONS")
+        if writes and bind is not None and bind.dialect.name == "sqlite":
+            await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         try:
             yield session
         except BaseException:

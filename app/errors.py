@@ -262,9 +262,7 @@ async def _http_handler(request: Request, exc: Exception) -> Response:
 
 
 async def _unhandled_handler(request: Request, exc: Exception) -> Response:
-    logger.exception(
-        "unhandled error", extra={"path": request.url.path, "method": request.method}
-    )
+    logger.exception("unhandled error", extra={"path": request.url.path, "method": request.method})
     title = _("Something went wrong on our side. It has been logged; please try again later.")
     return render_error(request.scope, 500, "internal-error", title)
 

@@ -38,7 +38,10 @@ from one backend. Every endpoint below is under `/api/v1` and answers errors as 
 """
 
 TAGS = [
-    {"name": "accounts", "description": "Registration, sign-in, tokens, and a person's data rights."},
+    {
+        "name": "accounts",
+        "description": "Registration, sign-in, tokens, and a person's data rights.",
+    },
     {"name": "administration", "description": "Accounts and roles, for managers and admins."},
     {"name": "organisation", "description": "Departments, wards and communes of the province."},
     {"name": "operations", "description": "Health and readiness probes."},
@@ -70,7 +73,9 @@ def create_app(settings: Settings | None = None, *, engine_kwargs: dict | None =
         owns_engine = not hasattr(app.state, "engine")
         if owns_engine:
             if settings.is_sqlite:
-                Path(settings.database_url.split("///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
+                Path(settings.database_url.split("///", 1)[-1]).parent.mkdir(
+                    parents=True, exist_ok=True
+                )
             app.state.engine = create_engine(settings.database_url, **(engine_kwargs or {}))
             app.state.sessionmaker = create_sessionmaker(app.state.engine)
         settings.upload_dir.mkdir(parents=True, exist_ok=True)

@@ -70,12 +70,17 @@ class Scenario:
 #   Scenario("me", "/api/v1/me", as_user=CITIZEN, target=0.40),
 SCENARIOS: list[Scenario] = [
     Scenario(
-        "readyz", "/readyz", target=0.40,
+        "readyz",
+        "/readyz",
+        target=0.40,
         note="one SELECT on alembic_version through the pooled engine",
     ),
     Scenario(
-        "login", "/api/v1/auth/token", method="POST",
-        body=urlencode({"username": CITIZEN, "password": DEMO_PASSWORD}), headers=FORM,
+        "login",
+        "/api/v1/auth/token",
+        method="POST",
+        body=urlencode({"username": CITIZEN, "password": DEMO_PASSWORD}),
+        headers=FORM,
         connections=4,
         note="4 connections: each request is one argon2id verification (CPU-bound by design)",
     ),
@@ -183,21 +188,50 @@ end
 def write_lua(path: Path, scenario: Scenario, headers: dict[str, str]) -> None:
     body = f"wrk.body = {lua_string(scenario.body)}\n" if scenario.body is not None else ""
     lines = "".join(f"wrk.headers[{lua_string(k)}] = {lua_string(v)}\n" for k, v in headers.items())
-    path.write_text(LUA_TEMPLATE % {
-        "name": scenario.name, "method": lua_string(scenario.method), "body": body,
-        "headers": lines, "mark": JSON_MARK,
-    })
+    path.write_text(
+        LUA_TEMPLATE
+        % {
+            "name": scenario.name,
+            "method": lua_string(scenario.method),
+            "body": body,
+            "headers": lines,
+            "mark": JSON_MARK,
+        }
+    )
 
 
-def run_wrk(wrk: str, url: str, script: Path, *, seconds: float, connections: int,
-            threads: int, timeout_s: float) -> dict[str, Any]:
-    argv = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-            f"--timeout={timeout_s:g}s", "--latency", "-s", str(script), url]
-    proc = subprocess.run(argv, capture_output=True, text=True, errors="replace",
-                          timeout=seconds + timeout_s + 60, check=False)
+def run_wrk(
+    wrk: str,
+    url: str,
+    script: Path,
+    *,
+    seconds: float,
+    connections: int,
+    threads: int,
+    timeout_s: float,
+) -> dict[str, Any]:
+    argv = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        f"--timeout={timeout_s:g}s",
+        "--latency",
+        "-s",
+        str(script),
+        url,
+    ]
+    proc = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=seconds + timeout_s + 60,
+        check=False,
+    )
     for line in proc.stdout.splitlines():
         if line.startswith(JSON_MARK):
-            data: dict[str, Any] = json.loads(line[len(JSON_MARK):])
+            data: dict[str, Any] = json.loads(line[len(JSON_MARK) :])
             data["raw"] = proc.stdout
             return data
     raise BenchError(f"wrk exited {proc.returncode} without results:\n{proc.stdout}{proc.stderr}")
@@ -213,8 +247,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def request(port: int, method: str, path: str, body: str | None = None,
-            headers: dict[str, str] | None = None, timeout: float = 30.0) -> tuple[int, bytes]:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=headers or {})
@@ -227,8 +267,16 @@ def request(port: int, method: str, path: str, body: str | None = None,
 class Server:
     """A server process in its own session, so Ctrl-C reaches us (and wrk), not it; we stop it."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], cwd: Path,
-                 log_path: Path, port: int, ready_path: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        log_path: Path,
+        port: int,
+        ready_path: str,
+    ) -> None:
         self.name, self.argv, self.env, self.cwd = name, argv, env, cwd
         self.log_path, self.port, self.ready_path = log_path, port, ready_path
         self.proc: subprocess.Popen[bytes] | None = None
@@ -236,20 +284,30 @@ class Server:
     def start(self) -> None:
         log(f"starting {self.name} on 127.0.0.1:{self.port}")
         with self.log_path.open("ab") as out:
-            self.proc = subprocess.Popen(self.argv, env=self.env, cwd=self.cwd, stdout=out,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                cwd=self.cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise BenchError(f"{self.name} exited with {self.proc.returncode} before it was "
-                                 f"ready:\n{self.log_tail()}")
+                raise BenchError(
+                    f"{self.name} exited with {self.proc.returncode} before it was "
+                    f"ready:\n{self.log_tail()}"
+                )
             with contextlib.suppress(OSError, http.client.HTTPException):
                 if request(self.port, "GET", self.ready_path, timeout=1.0)[0] == 200:
                     return
             time.sleep(0.1)
-        raise BenchError(f"{self.name} not ready after {READY_TIMEOUT_S:.0f} s "
-                         f"(GET {self.ready_path}):\n{self.log_tail()}")
+        raise BenchError(
+            f"{self.name} not ready after {READY_TIMEOUT_S:.0f} s "
+            f"(GET {self.ready_path}):\n{self.log_tail()}"
+        )
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
@@ -292,8 +350,10 @@ def summarise_log(text: str, limit: int) -> str:
         except ValueError:
             record = None
         if isinstance(record, dict):
-            line = (f"{record.get('level', '?')} {record.get('logger', '?')}: "
-                    f"{str(record.get('message', '')).strip()}")
+            line = (
+                f"{record.get('level', '?')} {record.get('logger', '?')}: "
+                f"{str(record.get('message', '')).strip()}"
+            )
             trace = [t for t in str(record.get("exc_info") or "").splitlines() if t.strip()]
             if trace:
                 found = [t for t in trace if _EXCEPTION_LINE.match(t)]
@@ -319,11 +379,20 @@ def cli_argv(*args: str) -> list[str]:
 
 def run_cli(env: dict[str, str], cwd: Path, *args: str) -> None:
     log(f"citizen-hub {' '.join(args)}")
-    proc = subprocess.run(cli_argv(*args), env=env, cwd=cwd, capture_output=True, text=True,
-                          errors="replace", timeout=600, check=False)
+    proc = subprocess.run(
+        cli_argv(*args),
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=600,
+        check=False,
+    )
     if proc.returncode != 0:
-        raise BenchError(f"citizen-hub {' '.join(args)} exited {proc.returncode}:\n"
-                         f"{proc.stdout}{proc.stderr}")
+        raise BenchError(
+            f"citizen-hub {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}"
+        )
 
 
 async def _pg_execute(admin_url: str, sql: str) -> None:
@@ -389,19 +458,33 @@ class Result:
 
 
 def sign_in(port: int, email: str) -> str:
-    status, body = request(port, "POST", "/api/v1/auth/token",
-                           urlencode({"username": email, "password": DEMO_PASSWORD}), FORM)
+    status, body = request(
+        port,
+        "POST",
+        "/api/v1/auth/token",
+        urlencode({"username": email, "password": DEMO_PASSWORD}),
+        FORM,
+    )
     if status != 200:
         raise BenchError(f"signing in as {email} answered {status}: {body[:300]!r}")
     return str(json.loads(body)["access_token"])
 
 
-def measure(scenario: Scenario, database: str, port: int, args: argparse.Namespace,
-            workdir: Path) -> Result:
+def measure(
+    scenario: Scenario, database: str, port: int, args: argparse.Namespace, workdir: Path
+) -> Result:
     connections = scenario.connections or args.connections
     threads = max(1, min(args.threads, connections))
-    result = Result(scenario.name, database, scenario.method, scenario.path, connections, threads,
-                    target=scenario.target, note=scenario.note)
+    result = Result(
+        scenario.name,
+        database,
+        scenario.method,
+        scenario.path,
+        connections,
+        threads,
+        target=scenario.target,
+        note=scenario.note,
+    )
     try:
         headers = dict(scenario.headers)
         if scenario.as_user:
@@ -421,8 +504,10 @@ def measure(scenario: Scenario, database: str, port: int, args: argparse.Namespa
         if args.warmup > 0:
             log(f"[{database}] {scenario.name}: warm-up {args.warmup:g} s")
             run_wrk(args.wrk, url, script, seconds=args.warmup, **wrk_args)
-        log(f"[{database}] {scenario.name}: {scenario.method} {scenario.path}, "
-            f"{args.duration:g} s, {connections} connections, {threads} threads")
+        log(
+            f"[{database}] {scenario.name}: {scenario.method} {scenario.path}, "
+            f"{args.duration:g} s, {connections} connections, {threads} threads"
+        )
         data = run_wrk(args.wrk, url, script, seconds=args.duration, **wrk_args)
     except (BenchError, OSError, http.client.HTTPException, subprocess.SubprocessError) as exc:
         result.problems.append(f"{type(exc).__name__}: {exc}")
@@ -438,12 +523,14 @@ def measure(scenario: Scenario, database: str, port: int, args: argparse.Namespa
     result.status_codes = {k: int(v) for k, v in data["codes"].items()}
     result.sample = data["sample"]
     errors = data["errors"]
-    result.socket_errors = {k: int(errors[k]) for k in ("connect", "read", "write", "timeout")
-                            if errors[k]}
+    result.socket_errors = {
+        k: int(errors[k]) for k in ("connect", "read", "write", "timeout") if errors[k]
+    }
     if result.non2xx:
         codes = ", ".join(f"{n}× {code}" for code, n in sorted(result.status_codes.items()))
-        result.problems.append(f"{result.non2xx} non-2xx responses ({codes}); first body: "
-                               f"{result.sample[:300]}")
+        result.problems.append(
+            f"{result.non2xx} non-2xx responses ({codes}); first body: {result.sample[:300]}"
+        )
     if result.socket_errors:
         result.problems.append(f"socket errors/timeouts: {result.socket_errors}")
     if result.requests == 0:
@@ -465,25 +552,40 @@ def verdict(result: Result, database: str) -> str:
 
 
 def table(title: str, rows: list[Result], database: str) -> str:
-    header = ["scenario", "conns", "req/s", "p50 ms", "p99 ms", "non-2xx", "ratio", "target"]
+    header = [
+        "scenario",
+        "conns",
+        "requests",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "non-2xx",
+        "ratio",
+        "target",
+    ]
     body = []
     for r in rows:
         failed = bool(r.problems) and r.requests == 0
-        body.append([
-            r.scenario + (" FAILED" if r.problems else ""),
-            str(r.connections),
-            "-" if failed else f"{r.rps:,.0f}",
-            "-" if failed else f"{r.p50_ms:.2f}",
-            "-" if failed else f"{r.p99_ms:.2f}",
-            str(r.non2xx),
-            "-" if r.ratio is None else f"{r.ratio:.3f}",
-            verdict(r, database),
-        ])
+        body.append(
+            [
+                r.scenario + (" FAILED" if r.problems else ""),
+                str(r.connections),
+                str(r.requests),
+                "-" if failed else f"{r.rps:,.0f}",
+                "-" if failed else f"{r.p50_ms:.2f}",
+                "-" if failed else f"{r.p99_ms:.2f}",
+                str(r.non2xx),
+                "-" if r.ratio is None else f"{r.ratio:.3f}",
+                verdict(r, database),
+            ]
+        )
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
 
     def fmt(row: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
 
     lines = [title, fmt(header), "  ".join("-" * w for w in widths), *map(fmt, body)]
     lines += [f"  {r.scenario}: {r.note}" for r in rows if r.note]
@@ -499,24 +601,49 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Benchmark Citizen Hub against the FastAPI ceiling.")
     p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     p.add_argument("--duration", type=float, default=10, help="seconds per measurement")
-    p.add_argument("--warmup", type=float, default=2,
-                   help="seconds of unmeasured load before each measurement (0: none)")
-    p.add_argument("--connections", type=int, default=32,
-                   help="wrk connections (a scenario may set its own)")
+    p.add_argument(
+        "--warmup",
+        type=float,
+        default=2,
+        help="seconds of unmeasured load before each measurement (0: none)",
+    )
+    p.add_argument(
+        "--connections", type=int, default=32, help="wrk connections (a scenario may set its own)"
+    )
     p.add_argument("--threads", type=int, default=2, help="wrk threads (at most connections)")
     p.add_argument("--timeout", type=float, default=10, help="wrk per-request timeout, seconds")
-    p.add_argument("--only", action="append", default=[], metavar="NAME",
-                   help=f"scenario(s) to run, comma-separated or repeated: {', '.join(names)}")
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"scenario(s) to run, comma-separated or repeated: {', '.join(names)}",
+    )
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
-    p.add_argument("--pg-admin-url", default=os.environ.get(
-        "BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-        help="where to CREATE/DROP the throwaway database (env BENCH_PG_ADMIN_URL)")
-    p.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra environment for citizen-hub (e.g. CITIZENHUB_LOG_LEVEL=INFO)")
-    p.add_argument("--strict", action="store_true",
-                   help="also exit 1 when a PostgreSQL ratio is below its target")
-    p.add_argument("--keep-workdir", action="store_true",
-                   help="keep the temporary directory (server logs, Lua scripts, SQLite file)")
+    p.add_argument(
+        "--pg-admin-url",
+        default=os.environ.get(
+            "BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="where to CREATE/DROP the throwaway database (env BENCH_PG_ADMIN_URL)",
+    )
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for citizen-hub (e.g. CITIZENHUB_LOG_LEVEL=INFO)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="also exit 1 when a PostgreSQL ratio is below its target",
+    )
+    p.add_argument(
+        "--keep-workdir",
+        action="store_true",
+        help="keep the temporary directory (server logs, Lua scripts, SQLite file)",
+    )
     p.add_argument("--wrk", default=shutil.which("wrk") or "/usr/bin/wrk")
     args = p.parse_args(argv)
     wanted = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
@@ -538,8 +665,9 @@ def _terminate(signum: int, _frame: Any) -> None:
     raise SystemExit(128 + signum)  # unwinds through every finally/ExitStack below
 
 
-def run_database(database: str, args: argparse.Namespace, workdir: Path,
-                 ceiling_rps: float) -> list[Result]:
+def run_database(
+    database: str, args: argparse.Namespace, workdir: Path, ceiling_rps: float
+) -> list[Result]:
     env = base_env()
     env.update(SERVER_ENV)
     env["CITIZENHUB_SECRET_KEY"] = secrets.token_urlsafe(48)
@@ -557,10 +685,15 @@ def run_database(database: str, args: argparse.Namespace, workdir: Path,
         run_cli(env, workdir, "migrate")
         run_cli(env, workdir, "seed-demo")
         port = free_port()
-        server = Server(f"citizen-hub serve ({database})",
-                        cli_argv("serve", "--host", "127.0.0.1", "--port", str(port),
-                                 "--workers", "1"),
-                        env, workdir, workdir / f"server-{database}.log", port, "/healthz")
+        server = Server(
+            f"citizen-hub serve ({database})",
+            cli_argv("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
+            env,
+            workdir,
+            workdir / f"server-{database}.log",
+            port,
+            "/healthz",
+        )
         stack.callback(server.stop)  # runs before the database is dropped
         server.start()
         results = []
@@ -587,11 +720,17 @@ def main(argv: list[str] | None = None) -> int:
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     report: dict[str, Any] = {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg(),
-                    "python": platform.python_version(), "platform": platform.platform()},
-        "settings": {k: getattr(args, k) for k in
-                     ("duration", "warmup", "connections", "threads", "timeout")},
-        "ceiling": None, "databases": {},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "loadavg_at_start": os.getloadavg(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "settings": {
+            k: getattr(args, k) for k in ("duration", "warmup", "connections", "threads", "timeout")
+        },
+        "ceiling": None,
+        "databases": {},
     }
     failures: list[Result] = []
     errors: list[str] = []
@@ -605,19 +744,31 @@ def main(argv: list[str] | None = None) -> int:
                 stack.callback(shutil.rmtree, workdir, ignore_errors=True)
             # 1. The ceiling.
             port = free_port()
-            ceiling_server = Server("ceiling app", [sys.executable,
-                                                    str(ROOT / "bench" / "ceiling_app.py"),
-                                                    "--host", "127.0.0.1", "--port", str(port)],
-                                    base_env(), workdir, workdir / "server-ceiling.log", port,
-                                    "/ping")
+            ceiling_server = Server(
+                "ceiling app",
+                [
+                    sys.executable,
+                    str(ROOT / "bench" / "ceiling_app.py"),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                base_env(),
+                workdir,
+                workdir / "server-ceiling.log",
+                port,
+                "/ping",
+            )
             try:
                 ceiling_server.start()
                 ceiling = measure(CEILING, "ceiling", port, args, workdir)
             finally:
                 ceiling_server.stop()
             if ceiling.problems:
-                raise BenchError("the ceiling could not be measured:\n"
-                                 + "\n".join(ceiling.problems))
+                raise BenchError(
+                    "the ceiling could not be measured:\n" + "\n".join(ceiling.problems)
+                )
             ceiling.ratio = 1.0
             report["ceiling"] = asdict(ceiling)
             log(f"ceiling: {ceiling.rps:,.0f} req/s, p50 {ceiling.p50_ms:.2f} ms")
@@ -631,11 +782,15 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 report["databases"][database] = [asdict(r) for r in results]
                 failures += [r for r in results if r.problems]
-                tables.append(table(
-                    f"\n{database}: {args.duration:g} s per scenario, wrk {args.threads} threads; "
-                    f"ceiling {ceiling.rps:,.0f} req/s at {ceiling.connections} connections "
-                    f"(p50 {ceiling.p50_ms:.2f} ms, p99 {ceiling.p99_ms:.2f} ms)",
-                    [ceiling, *results], database))
+                tables.append(
+                    table(
+                        f"\n{database}: {args.duration:g} s per scenario, wrk {args.threads} threads; "
+                        f"ceiling {ceiling.rps:,.0f} req/s at {ceiling.connections} connections "
+                        f"(p50 {ceiling.p50_ms:.2f} ms, p99 {ceiling.p99_ms:.2f} ms)",
+                        [ceiling, *results],
+                        database,
+                    )
+                )
     except BenchError as exc:
         errors.append(str(exc))
     except KeyboardInterrupt:
@@ -644,11 +799,16 @@ def main(argv: list[str] | None = None) -> int:
 
     for text in tables:
         print(text)
-    below = [r for r in report["databases"].get("postgres", [])
-             if r["target"] is not None and r["ratio"] is not None and r["ratio"] < r["target"]]
+    below = [
+        r
+        for r in report["databases"].get("postgres", [])
+        if r["target"] is not None and r["ratio"] is not None and r["ratio"] < r["target"]
+    ]
     if below:
-        print("\nBelow target on PostgreSQL: " + ", ".join(
-            f"{r['scenario']} {r['ratio']:.3f} < {r['target']:.2f}" for r in below))
+        print(
+            "\nBelow target on PostgreSQL: "
+            + ", ".join(f"{r['scenario']} {r['ratio']:.3f} < {r['target']:.2f}" for r in below)
+        )
     for r in failures:
         print(f"\nFAILED {r.database}/{r.scenario} ({r.method} {r.path}):", file=sys.stderr)
         for problem in r.problems:

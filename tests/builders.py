@@ -24,10 +24,13 @@ async def password_hash(password: str) -> str:
     return _hash_cache[password]
 
 
-async def create_department(session: AsyncSession, code: str | None = None, **kw: Any) -> Department:
+async def create_department(
+    session: AsyncSession, code: str | None = None, **kw: Any
+) -> Department:
     n = next(_seq)
     department = Department(
-        code=code or f"dept-{n}", name_vi=kw.get("name_vi", f"Phòng {n}"),
+        code=code or f"dept-{n}",
+        name_vi=kw.get("name_vi", f"Phòng {n}"),
         name_en=kw.get("name_en", f"Department {n}"),
     )
     session.add(department)
@@ -61,7 +64,9 @@ async def create_user(
     return user
 
 
-async def login(client: httpx.AsyncClient, identifier: str, password: str = PASSWORD) -> dict[str, Any]:
+async def login(
+    client: httpx.AsyncClient, identifier: str, password: str = PASSWORD
+) -> dict[str, Any]:
     response = await client.post(
         "/api/v1/auth/token", data={"username": identifier, "password": password}
     )
@@ -74,7 +79,9 @@ def bearer(tokens: dict[str, Any] | str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def signed_in(client: httpx.AsyncClient, session: AsyncSession, role: Role, **kw: Any) -> tuple[User, dict[str, str]]:
+async def signed_in(
+    client: httpx.AsyncClient, session: AsyncSession, role: Role, **kw: Any
+) -> tuple[User, dict[str, str]]:
     user = await create_user(session, role=role, **kw)
     await session.commit()
     return user, bearer(await login(client, user.identifier))

@@ -87,8 +87,10 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
     # Commits inside the code under test release SAVEPOINTs; the outer transaction is rolled back.
     return async_sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint",
-        expire_on_commit=False, autoflush=False,
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        autoflush=False,
     )
 
 
@@ -104,7 +106,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]) -> FastAPI:
+def app(
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> FastAPI:
     app = create_app(settings)
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker

@@ -16,10 +16,14 @@ async def csrf_token(client: httpx.AsyncClient, path: str) -> str:
     return match.group(1)
 
 
-async def submit(client: httpx.AsyncClient, form_page: str, action: str, data: dict[str, str]) -> httpx.Response:
+async def submit(
+    client: httpx.AsyncClient, form_page: str, action: str, data: dict[str, str]
+) -> httpx.Response:
     token = await csrf_token(client, form_page)
     return await client.post(action, data={**data, "csrf_token": token})
 
 
 async def page_login(client: httpx.AsyncClient, identifier: str, password: str) -> httpx.Response:
-    return await submit(client, "/login", "/login", {"identifier": identifier, "password": password})
+    return await submit(
+        client, "/login", "/login", {"identifier": identifier, "password": password}
+    )

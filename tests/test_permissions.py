@@ -32,15 +32,31 @@ PROTECTED: list[Endpoint] = [
     Endpoint("DELETE", "/api/v1/me", Role.citizen, {"password": "wrong-on-purpose"}),
     Endpoint("POST", "/api/v1/auth/logout", Role.citizen),
     Endpoint("POST", "/api/v1/auth/logout-all", Role.citizen),
-    Endpoint("POST", "/api/v1/auth/password", Role.citizen,
-             {"current_password": "wrong-on-purpose", "new_password": "a long new passphrase"}),
+    Endpoint(
+        "POST",
+        "/api/v1/auth/password",
+        Role.citizen,
+        {"current_password": "wrong-on-purpose", "new_password": "a long new passphrase"},
+    ),
     Endpoint("GET", "/api/v1/staff/colleagues", Role.staff),
     Endpoint("GET", "/api/v1/users", Role.manager),
-    Endpoint("POST", "/api/v1/users", Role.admin,
-             {"email": "made-by-admin@example.vn", "password": "a long new passphrase", "role": "manager"}),
+    Endpoint(
+        "POST",
+        "/api/v1/users",
+        Role.admin,
+        {
+            "email": "made-by-admin@example.vn",
+            "password": "a long new passphrase",
+            "role": "manager",
+        },
+    ),
     Endpoint("PATCH", "/api/v1/users/{user_id}", Role.admin, {"role": "manager"}),
-    Endpoint("POST", "/api/v1/departments", Role.admin,
-             {"code": "tourism", "name_vi": "Sở Du lịch", "name_en": "Department of Tourism"}),
+    Endpoint(
+        "POST",
+        "/api/v1/departments",
+        Role.admin,
+        {"code": "tourism", "name_vi": "Sở Du lịch", "name_en": "Department of Tourism"},
+    ),
 ]
 
 # Writes anyone may make: they create or prove an identity.
@@ -61,7 +77,9 @@ async def test_role_matrix(
     department = await create_department(session)
     headers: dict[str, str] = {}
     if role is not None:
-        _user, headers = await signed_in(client, session, role, department=department if role is not Role.citizen else None)
+        _user, headers = await signed_in(
+            client, session, role, department=department if role is not Role.citizen else None
+        )
     target, _ = await signed_in(client, session, Role.citizen)
     path = endpoint.path.format(user_id=target.id)
     response = await client.request(endpoint.method, path, headers=headers, json=endpoint.json)

@@ -49,9 +49,15 @@ def _tokens(pair: service.TokenPair) -> TokenOut:
     )
 
 
-@router.post("/auth/register", response_model=UserRead, status_code=status.HTTP_201_CREATED,
-             summary="Create a citizen account")
-async def register(data: RegisterIn, session: SessionDep, hasher: HasherDep, settings: SettingsDep) -> Any:
+@router.post(
+    "/auth/register",
+    response_model=UserRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a citizen account",
+)
+async def register(
+    data: RegisterIn, session: SessionDep, hasher: HasherDep, settings: SettingsDep
+) -> Any:
     """Register with an e-mail address or a Vietnamese mobile number and a password. The person
     must agree to the privacy notice; its version and the time are recorded."""
     return await service.register(session, hasher, settings, data)
@@ -69,12 +75,18 @@ async def token(
 ) -> Any:
     """`username` is the e-mail address or mobile number. Returns a 15-minute access token and a
     refresh token. Failed attempts are throttled per account and per client address (429)."""
-    user = await service.authenticate(session, hasher, limiter, settings, form.username, form.password, ip)
-    pair = await service.issue_api_tokens(session, settings, user, request.headers.get("user-agent"))
+    user = await service.authenticate(
+        session, hasher, limiter, settings, form.username, form.password, ip
+    )
+    pair = await service.issue_api_tokens(
+        session, settings, user, request.headers.get("user-agent")
+    )
     return _tokens(pair)
 
 
-@router.post("/auth/refresh", response_model=TokenOut, summary="Swap a refresh token for a new pair")
+@router.post(
+    "/auth/refresh", response_model=TokenOut, summary="Swap a refresh token for a new pair"
+)
 async def refresh(data: RefreshIn, session: SessionDep, settings: SettingsDep) -> Any:
     """Each refresh token works once. Presenting a used one again ends that sign-in entirely."""
     pair, reused = await service.rotate_refresh_token(session, settings, data.refresh_token)
@@ -84,22 +96,29 @@ async def refresh(data: RefreshIn, session: SessionDep, settings: SettingsDep) -
     return _tokens(pair)
 
 
-@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Sign out this session")
+@router.post(
+    "/auth/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Sign out this session"
+)
 async def logout(request: Request, user: CurrentUser, session: SessionDep) -> None:
     session_id = auth_session_id(request)
     if session_id is not None:
         await service.sign_out(session, session_id)
 
 
-@router.post("/auth/logout-all", status_code=status.HTTP_204_NO_CONTENT,
-             summary="Sign out everywhere")
+@router.post(
+    "/auth/logout-all", status_code=status.HTTP_204_NO_CONTENT, summary="Sign out everywhere"
+)
 async def logout_all(user: CurrentUser, session: SessionDep) -> None:
     await service.sign_out_everywhere(session, user)
 
 
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT, summary="Change password")
 async def change_password(
-    request: Request, data: ChangePasswordIn, user: CurrentUser, session: SessionDep, hasher: HasherDep
+    request: Request,
+    data: ChangePasswordIn,
+    user: CurrentUser,
+    session: SessionDep,
+    hasher: HasherDep,
 ) -> None:
     """Ends every other sign-in of the account."""
     await service.change_password(
@@ -114,7 +133,9 @@ async def me(user: CurrentUser) -> Any:
 
 @router.patch("/me", response_model=UserRead, summary="Update my name or language")
 async def update_me(data: MeUpdate, user: CurrentUser, session: SessionDep) -> Any:
-    return await service.update_me(session, user, data.full_name, data.locale, data.model_fields_set)
+    return await service.update_me(
+        session, user, data.full_name, data.locale, data.model_fields_set
+    )
 
 
 @router.get("/me/sessions", response_model=list[SessionRead], summary="Where I am signed in")
@@ -135,7 +156,9 @@ async def export_me(user: CurrentUser, session: SessionDep) -> JSONResponse:
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, summary="Delete my account")
-async def delete_me(data: DeleteAccountIn, user: CurrentUser, session: SessionDep, hasher: HasherDep) -> None:
+async def delete_me(
+    data: DeleteAccountIn, user: CurrentUser, session: SessionDep, hasher: HasherDep
+) -> None:
     """Deletes the account and everything that identifies the person. Reports they made stay
     public, anonymised."""
     await service.delete_account(session, hasher, user, data.password)
@@ -155,27 +178,46 @@ async def list_users(
     department_id: Annotated[int | None, Query()] = None,
 ) -> Any:
     items, total = await repo.list_users(
-        session, role=role.value if role else None, department_id=department_id,
-        limit=paging.page_size, offset=paging.offset,
+        session,
+        role=role.value if role else None,
+        department_id=department_id,
+        limit=paging.page_size,
+        offset=paging.offset,
     )
-    return Page[UserRead](items=[UserRead.model_validate(u) for u in items], total=total,
-                          page=paging.page, page_size=paging.page_size)
+    return Page[UserRead](
+        items=[UserRead.model_validate(u) for u in items],
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
+    )
 
 
-@admin.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED,
-            summary="Create an account with any role (admins)")
-async def create_user(data: UserCreate, actor: AdminUser, session: SessionDep, hasher: HasherDep) -> Any:
+@admin.post(
+    "/users",
+    response_model=UserRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an account with any role (admins)",
+)
+async def create_user(
+    data: UserCreate, actor: AdminUser, session: SessionDep, hasher: HasherDep
+) -> Any:
     return await service.create_user(session, hasher, data)
 
 
-@admin.patch("/users/{user_id}", response_model=UserRead,
-             summary="Change an account's role, department or status (admins)")
+@admin.patch(
+    "/users/{user_id}",
+    response_model=UserRead,
+    summary="Change an account's role, department or status (admins)",
+)
 async def update_user(user_id: int, data: UserUpdate, actor: AdminUser, session: SessionDep) -> Any:
     return await service.update_user(session, actor, user_id, data)
 
 
-@admin.get("/staff/colleagues", response_model=list[UserRead],
-           summary="Staff of my department (to hand work to)")
+@admin.get(
+    "/staff/colleagues",
+    response_model=list[UserRead],
+    summary="Staff of my department (to hand work to)",
+)
 async def colleagues(actor: StaffUser, session: SessionDep) -> Any:
     if actor.department_id is None:
         return []

@@ -26,15 +26,15 @@ oauth2_scheme = OAuth2PasswordBearer(
 
 
 def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def get_hasher(request: Request) -> Hasher:
-    return request.app.state.hasher  # type: ignore[no-any-return]
+    return request.app.state.hasher
 
 
 def get_limiter(request: Request) -> Limiter:
-    return request.app.state.limiter  # type: ignore[no-any-return]
+    return request.app.state.limiter
 
 
 def client_ip(request: Request) -> str:

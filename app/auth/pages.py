@@ -48,8 +48,13 @@ def _pydantic_errors(exc: ValidationError) -> list[str]:
 
 def _start_session(request: Request, response: Response, secret: str, hours: int) -> Response:
     response.set_cookie(
-        SESSION_COOKIE, secret, max_age=hours * 3600, httponly=True,
-        secure=cookie_secure(request), samesite="lax", path="/",
+        SESSION_COOKIE,
+        secret,
+        max_age=hours * 3600,
+        httponly=True,
+        secure=cookie_secure(request),
+        samesite="lax",
+        path="/",
     )
     return response
 
@@ -58,7 +63,9 @@ def _start_session(request: Request, response: Response, secret: str, hours: int
 async def login_form(request: Request, user: PageUserOptional, next: str | None = None) -> Response:
     if user is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "auth/login.html", {"next": safe_next(next), "errors": [], "identifier": ""})
+    return render(
+        request, "auth/login.html", {"next": safe_next(next), "errors": [], "identifier": ""}
+    )
 
 
 @router.post("/login", dependencies=csrf)
@@ -74,14 +81,20 @@ async def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     try:
-        user = await service.authenticate(session, hasher, limiter, settings, identifier, password, ip)
+        user = await service.authenticate(
+            session, hasher, limiter, settings, identifier, password, ip
+        )
     except AppError as exc:
         return render(
-            request, "auth/login.html",
+            request,
+            "auth/login.html",
             {"next": safe_next(next), "errors": _form_errors(exc), "identifier": identifier},
-            status_code=exc.status, headers=exc.headers,
+            status_code=exc.status,
+            headers=exc.headers,
         )
-    secret = await service.open_web_session(session, settings, user, request.headers.get("user-agent"))
+    secret = await service.open_web_session(
+        session, settings, user, request.headers.get("user-agent")
+    )
     response = RedirectResponse(safe_next(next), status_code=303)
     return _start_session(request, response, secret, settings.web_session_hours)
 
@@ -119,29 +132,51 @@ async def register(
         if not identifier.strip() or (phone is None and "@" not in identifier):
             raise InvalidInput(
                 _("Enter an e-mail address or a Vietnamese mobile number."),
-                errors=[{"field": "identifier", "in": "form",
-                         "reason": _("Enter an e-mail address or a Vietnamese mobile number.")}],
+                errors=[
+                    {
+                        "field": "identifier",
+                        "in": "form",
+                        "reason": _("Enter an e-mail address or a Vietnamese mobile number."),
+                    }
+                ],
             )
         data = RegisterIn(
-            email=email, phone=phone, password=password, full_name=full_name or None,
-            locale=locale, accept_privacy_notice=accept_privacy_notice == "yes",
+            email=email,
+            phone=phone,
+            password=password,
+            full_name=full_name or None,
+            locale=locale,
+            accept_privacy_notice=accept_privacy_notice == "yes",
         )
         user = await service.register(session, hasher, settings, data)
     except ValidationError as exc:
-        return render(request, "auth/register.html",
-                      {"errors": _pydantic_errors(exc), "form": form}, status_code=422)
+        return render(
+            request,
+            "auth/register.html",
+            {"errors": _pydantic_errors(exc), "form": form},
+            status_code=422,
+        )
     except AppError as exc:
-        return render(request, "auth/register.html",
-                      {"errors": _form_errors(exc), "form": form}, status_code=exc.status)
-    secret = await service.open_web_session(session, settings, user, request.headers.get("user-agent"))
+        return render(
+            request,
+            "auth/register.html",
+            {"errors": _form_errors(exc), "form": form},
+            status_code=exc.status,
+        )
+    secret = await service.open_web_session(
+        session, settings, user, request.headers.get("user-agent")
+    )
     response = RedirectResponse("/account?welcome=1", status_code=303)
     return _start_session(request, response, secret, settings.web_session_hours)
 
 
 @router.get("/account", response_class=HTMLResponse)
 async def account(request: Request, user: PageUser, welcome: int = 0, changed: int = 0) -> Response:
-    return render(request, "auth/account.html",
-                  {"user": user, "welcome": bool(welcome), "changed": bool(changed), "errors": []})
+    return render(
+        request,
+        "auth/account.html",
+        {"user": user, "welcome": bool(welcome), "changed": bool(changed), "errors": []},
+    )
 
 
 @router.post("/account/password", dependencies=csrf)
@@ -158,9 +193,12 @@ async def change_password(
             session, hasher, user, current_password, new_password, auth_session_id(request)
         )
     except AppError as exc:
-        return render(request, "auth/account.html",
-                      {"user": user, "welcome": False, "changed": False, "errors": _form_errors(exc)},
-                      status_code=exc.status)
+        return render(
+            request,
+            "auth/account.html",
+            {"user": user, "welcome": False, "changed": False, "errors": _form_errors(exc)},
+            status_code=exc.status,
+        )
     return RedirectResponse("/account?changed=1", status_code=303)
 
 
@@ -170,8 +208,10 @@ async def export(user: PageUser, session: SessionDep) -> Response:
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),
         media_type="application/json",
-        headers={"Content-Disposition": 'attachment; filename="citizen-hub-my-data.json"',
-                 "Cache-Control": "no-store"},
+        headers={
+            "Content-Disposition": 'attachment; filename="citizen-hub-my-data.json"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -186,9 +226,12 @@ async def delete_account(
     try:
         await service.delete_account(session, hasher, user, password)
     except AppError as exc:
-        return render(request, "auth/account.html",
-                      {"user": user, "welcome": False, "changed": False, "errors": _form_errors(exc)},
-                      status_code=exc.status)
+        return render(
+            request,
+            "auth/account.html",
+            {"user": user, "welcome": False, "changed": False, "errors": _form_errors(exc)},
+            status_code=exc.status,
+        )
     request.state.user = None
     response = render(request, "auth/deleted.html")
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -196,5 +239,7 @@ async def delete_account(
 
 
 @router.get("/privacy", response_class=HTMLResponse)
-async def privacy_notice(request: Request, user: PageUserOptional, settings: SettingsDep) -> Response:
+async def privacy_notice(
+    request: Request, user: PageUserOptional, settings: SettingsDep
+) -> Response:
     return render(request, "auth/privacy.html", {"version": settings.privacy_notice_version})

@@ -15,7 +15,9 @@ async def get_user(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
 
 
-async def find_by_identifier(session: AsyncSession, email: str | None, phone: str | None) -> User | None:
+async def find_by_identifier(
+    session: AsyncSession, email: str | None, phone: str | None
+) -> User | None:
     conditions = []
     if email:
         conditions.append(User.email == email)

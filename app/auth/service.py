@@ -4,7 +4,7 @@ Services flush, never commit: the request owns the transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -95,7 +95,9 @@ async def register(
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent registration won the race
-        raise Conflict(_("An account with this e-mail address or phone number already exists.")) from exc
+        raise Conflict(
+            _("An account with this e-mail address or phone number already exists.")
+        ) from exc
     session.add(
         Consent(
             user_id=user.id,
@@ -121,13 +123,18 @@ async def authenticate(
     account_limit = per_window(settings.login_attempts_per_account, settings.login_window_seconds)
     ip_limit = per_window(settings.login_attempts_per_ip, settings.login_window_seconds)
     account_key = identifier.strip().lower()
-    for limit, key in ((account_limit, ("login", "account", account_key)), (ip_limit, ("login", "ip", client_ip))):
+    for limit, key in (
+        (account_limit, ("login", "account", account_key)),
+        (ip_limit, ("login", "ip", client_ip)),
+    ):
         decision = await limiter.test(limit, *key)
         if not decision.allowed:
             raise TooManyRequests(
                 decision.retry_after,
-                _("Too many failed sign-in attempts. Try again in %(seconds)s seconds.",
-                  seconds=decision.retry_after),
+                _(
+                    "Too many failed sign-in attempts. Try again in %(seconds)s seconds.",
+                    seconds=decision.retry_after,
+                ),
             )
     email, phone = split_identifier(identifier)
     user = await repo.find_by_identifier(session, email, phone)
@@ -201,23 +208,33 @@ async def rotate_refresh_token(
     if found is None:
         raise InvalidToken()
     token, auth_session = found
-    if auth_session.revoked_at is not None or auth_session.expires_at <= now or token.expires_at <= now:
+    if (
+        auth_session.revoked_at is not None
+        or auth_session.expires_at <= now
+        or token.expires_at <= now
+    ):
         raise InvalidToken()
     if token.used_at is not None or not await repo.mark_refresh_used(session, token.id, now):
         await repo.revoke_session(session, auth_session.id, now)
         return TokenPair("", "", 0, auth_session.id), True
-    user = await repo.user_with_live_session(session, auth_session.user_id, auth_session.id, now, "api")
+    user = await repo.user_with_live_session(
+        session, auth_session.user_id, auth_session.id, now, "api"
+    )
     if user is None:
         raise InvalidToken()
     auth_session.last_used_at = now
     return await _issue_pair(session, settings, user, auth_session), False
 
 
-async def user_for_access_token(session: AsyncSession, settings: Settings, token: str) -> tuple[User, int]:
+async def user_for_access_token(
+    session: AsyncSession, settings: Settings, token: str
+) -> tuple[User, int]:
     claims = read_access_token(settings.secret_key, token)
     if claims is None:
         raise InvalidToken()
-    user = await repo.user_with_live_session(session, claims.user_id, claims.session_id, utcnow(), "api")
+    user = await repo.user_with_live_session(
+        session, claims.user_id, claims.session_id, utcnow(), "api"
+    )
     if user is None:
         raise InvalidToken()
     return user, claims.session_id
@@ -273,7 +290,9 @@ async def change_password(
     await session.flush()
 
 
-async def update_me(session: AsyncSession, user: User, full_name: str | None, locale: str | None, fields: set[str]) -> User:
+async def update_me(
+    session: AsyncSession, user: User, full_name: str | None, locale: str | None, fields: set[str]
+) -> User:
     if "full_name" in fields:
         user.full_name = full_name
     if "locale" in fields and locale:
@@ -293,7 +312,9 @@ async def export_my_data(session: AsyncSession, user: User) -> dict[str, Any]:
     }
 
 
-async def delete_account(session: AsyncSession, hasher: Hasher, user: User, password: str) -> list[str]:
+async def delete_account(
+    session: AsyncSession, hasher: Hasher, user: User, password: str
+) -> list[str]:
     """Erase the person; what they reported stays, with nothing that points to them."""
     if not await hasher.verify(user.password_hash, password):
         raise InvalidInput(
@@ -341,7 +362,7 @@ async def _erase_account(session: AsyncSession, user: User) -> None:
     user.email = None
     user.phone = None
     user.full_name = None
-    user.password_hash = "!deleted"  # matches no password: argon2 refuses it as a hash
+    user.password_hash = "!deleted"  # noqa: S105 - matches no password: argon2 refuses it as a hash
     user.is_active = False
     user.deleted_at = utcnow()
     await session.flush()

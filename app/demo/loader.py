@@ -38,7 +38,7 @@ class LoadReport:
 
 
 def read_data() -> dict[str, Any]:
-    return json.loads(DATA_FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    return json.loads(DATA_FILE.read_text(encoding="utf-8"))
 
 
 async def load_demo(session: AsyncSession, hasher: Hasher, settings: Settings) -> LoadReport:
@@ -48,13 +48,19 @@ async def load_demo(session: AsyncSession, hasher: Hasher, settings: Settings) -
     for item in data["departments"]:
         department = await org_repo.department_by_code(session, item["code"])
         if department is None:
-            department = Department(code=item["code"], name_vi=item["name_vi"], name_en=item["name_en"])
+            department = Department(
+                code=item["code"], name_vi=item["name_vi"], name_en=item["name_en"]
+            )
             session.add(department)
             report.add("departments")
         departments[item["code"]] = department
     for item in data["wards"]:
         if await org_repo.ward_by_code(session, item["code"]) is None:
-            session.add(ward_from_ring(item["code"], item["name"], item["kind"], item["district"], item["polygon"]))
+            session.add(
+                ward_from_ring(
+                    item["code"], item["name"], item["kind"], item["district"], item["polygon"]
+                )
+            )
             report.add("wards")
     await session.flush()
     password_hash: str | None = None
@@ -64,13 +70,22 @@ async def load_demo(session: AsyncSession, hasher: Hasher, settings: Settings) -
             continue
         password_hash = password_hash or await hasher.hash(DEMO_PASSWORD)
         user = User(
-            email=email, full_name=name, role=role.value, password_hash=password_hash,
+            email=email,
+            full_name=name,
+            role=role.value,
+            password_hash=password_hash,
             department_id=departments[department_code].id if department_code else None,
         )
         session.add(user)
         await session.flush()
-        session.add(Consent(user_id=user.id, document="privacy_notice",
-                            version=settings.privacy_notice_version, accepted_at=utcnow()))
+        session.add(
+            Consent(
+                user_id=user.id,
+                document="privacy_notice",
+                version=settings.privacy_notice_version,
+                accepted_at=utcnow(),
+            )
+        )
         report.add("accounts")
     await session.flush()
     return report

@@ -78,7 +78,7 @@ def lazy_gettext(message: str) -> LazyProxy:
 _ = gettext
 
 
-def N_(message: str) -> str:  # noqa: N802 - the customary name for "mark for extraction only"
+def N_(message: str) -> str:
     """Marks a string for the catalog where it is defined; it is translated when shown."""
     return message
 

@@ -82,7 +82,9 @@ class RequestContextMiddleware:
 class ClientAddressMiddleware:
     """Believes X-Forwarded-For / X-Forwarded-Proto only when the peer is a configured proxy."""
 
-    def __init__(self, app: ASGIApp, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]):
+    def __init__(
+        self, app: ASGIApp, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+    ):
         self.app = app
         self.trusted = list(trusted)
 
@@ -206,9 +208,7 @@ class BodyLimitMiddleware:
                 raise
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        detail = i18n.gettext(
-            "The limit is %(size)s bytes.", size=i18n.format_number(limit)
-        )
+        detail = i18n.gettext("The limit is %(size)s bytes.", size=i18n.format_number(limit))
         response = render_app_error(scope, PayloadTooLarge(detail, limit_bytes=limit))
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
@@ -233,11 +233,13 @@ class LocaleMiddleware:
             jar: SimpleCookie = SimpleCookie()
             try:
                 jar.load(raw_cookie)
-            except Exception:  # noqa: BLE001 - a malformed cookie is no language preference
+            except Exception:
                 jar = SimpleCookie()
             if i18n.LOCALE_COOKIE in jar:
                 cookie_lang = jar[i18n.LOCALE_COOKIE].value
-        locale = i18n.negotiate(query_lang, cookie_lang, _header(scope, b"accept-language"), self.default)
+        locale = i18n.negotiate(
+            query_lang, cookie_lang, _header(scope, b"accept-language"), self.default
+        )
         i18n.set_locale(locale)
         scope.setdefault("state", {})["locale"] = locale
         remember = query_lang is not None and query_lang[:2] == locale and cookie_lang != locale

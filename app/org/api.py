@@ -15,13 +15,19 @@ from app.org.schemas import DepartmentCreate, DepartmentRead, WardRead
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
 
 
-@router.get("/departments", response_model=list[DepartmentRead], summary="The province's departments")
+@router.get(
+    "/departments", response_model=list[DepartmentRead], summary="The province's departments"
+)
 async def departments(session: SessionDep) -> Any:
     return await repo.list_departments(session)
 
 
-@router.post("/departments", response_model=DepartmentRead, status_code=status.HTTP_201_CREATED,
-             summary="Add a department (admins)")
+@router.post(
+    "/departments",
+    response_model=DepartmentRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a department (admins)",
+)
 async def create_department(data: DepartmentCreate, actor: AdminUser, session: SessionDep) -> Any:
     return await service.create_department(session, data)
 
@@ -29,7 +35,9 @@ async def create_department(data: DepartmentCreate, actor: AdminUser, session: S
 @router.get("/wards", response_model=list[WardRead], summary="Wards and communes")
 async def wards(
     session: SessionDep,
-    q: Annotated[str | None, Query(max_length=100, description="Accent-insensitive name filter")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Accent-insensitive name filter")
+    ] = None,
 ) -> Any:
     """Every ward and commune, for choosing a place from a list instead of a map."""
     return await service.search_wards(session, q)

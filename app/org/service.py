@@ -31,8 +31,16 @@ def ward_from_ring(code: str, name: str, kind: str, district: str, ring: list[li
     min_lon, min_lat, max_lon, max_lat = shape.bounds
     name = nfc(name)
     return Ward(
-        code=code, name=name, name_folded=fold(name), kind=kind, district=nfc(district),
-        polygon=json.dumps(ring), min_lat=min_lat, max_lat=max_lat, min_lon=min_lon, max_lon=max_lon,
+        code=code,
+        name=name,
+        name_folded=fold(name),
+        kind=kind,
+        district=nfc(district),
+        polygon=json.dumps(ring),
+        min_lat=min_lat,
+        max_lat=max_lat,
+        min_lon=min_lon,
+        max_lon=max_lon,
     )
 
 

@@ -50,7 +50,9 @@ async def accessibility(request: Request, user: PageUserOptional) -> Response:
 
 
 @router.get("/preferences", response_class=HTMLResponse)
-async def preferences(request: Request, user: PageUserOptional, saved: int = 0, next: str | None = None) -> Response:
+async def preferences(
+    request: Request, user: PageUserOptional, saved: int = 0, next: str | None = None
+) -> Response:
     return render(request, "web/preferences.html", {"saved": bool(saved), "next": safe_next(next)})
 
 
@@ -64,13 +66,21 @@ async def save_preferences(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     prefs = Preferences.from_form(
-        {"high_contrast": high_contrast, "large_text": large_text,
-         "reduced_motion": reduced_motion, "simple_language": simple_language}
+        {
+            "high_contrast": high_contrast,
+            "large_text": large_text,
+            "reduced_motion": reduced_motion,
+            "simple_language": simple_language,
+        }
     )
     response = RedirectResponse(f"/preferences?saved=1&next={safe_next(next)}", status_code=303)
     response.set_cookie(
-        PREFS_COOKIE, prefs.to_cookie(), max_age=365 * 24 * 3600, httponly=True,
-        secure=cookie_secure(request), samesite="lax",
+        PREFS_COOKIE,
+        prefs.to_cookie(),
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        secure=cookie_secure(request),
+        samesite="lax",
     )
     return response
 

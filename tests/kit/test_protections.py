@@ -14,10 +14,18 @@ from tests.conftest import make_settings
 
 def _client(app: FastAPI, ip: str = "198.51.100.20", https: bool = True) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=(ip, 5000))
-    return httpx.AsyncClient(transport=transport, base_url=f"{'https' if https else 'http'}://testserver")
+    return httpx.AsyncClient(
+        transport=transport, base_url=f"{'https' if https else 'http'}://testserver"
+    )
 
 
-def _app(database_url: str, tmp_path: Path, engine: AsyncEngine, sm: async_sessionmaker[AsyncSession], **overrides: object) -> FastAPI:
+def _app(
+    database_url: str,
+    tmp_path: Path,
+    engine: AsyncEngine,
+    sm: async_sessionmaker[AsyncSession],
+    **overrides: object,
+) -> FastAPI:
     app = create_app(make_settings(database_url, tmp_path, **overrides))
     app.state.engine = engine
     app.state.sessionmaker = sm
@@ -50,7 +58,10 @@ async def test_pages_contain_no_inline_script(client: httpx.AsyncClient) -> None
 
 
 async def test_body_limit_refuses_by_content_length_before_reading(
-    database_url: str, tmp_path: Path, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    database_url: str,
+    tmp_path: Path,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     app = _app(database_url, tmp_path, engine, sessionmaker, max_body_bytes=1000)
     read = False
@@ -66,9 +77,17 @@ async def test_body_limit_refuses_by_content_length_before_reading(
         sent.append(message)
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "https", "path": "/api/v1/auth/register", "raw_path": b"/api/v1/auth/register",
-        "query_string": b"", "root_path": "", "client": ("198.51.100.1", 1), "server": ("testserver", 443),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "https",
+        "path": "/api/v1/auth/register",
+        "raw_path": b"/api/v1/auth/register",
+        "query_string": b"",
+        "root_path": "",
+        "client": ("198.51.100.1", 1),
+        "server": ("testserver", 443),
         "headers": [(b"content-type", b"application/json"), (b"content-length", b"2000")],
     }
     await app(scope, receive, send)
@@ -78,7 +97,10 @@ async def test_body_limit_refuses_by_content_length_before_reading(
 
 
 async def test_body_limit_stops_a_chunked_upload_midway(
-    database_url: str, tmp_path: Path, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    database_url: str,
+    tmp_path: Path,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     app = _app(database_url, tmp_path, engine, sessionmaker, max_body_bytes=4096)
     chunks_sent = 0
@@ -90,21 +112,35 @@ async def test_body_limit_stops_a_chunked_upload_midway(
             yield b"a" * 1024
 
     async with _client(app) as client:
-        r = await client.post("/api/v1/auth/register", content=body(), headers={"Content-Type": "application/json"})
+        r = await client.post(
+            "/api/v1/auth/register", content=body(), headers={"Content-Type": "application/json"}
+        )
     assert r.status_code == 413
     assert r.json()["limit_bytes"] == 4096
     assert chunks_sent < 100
 
 
 async def test_cors_only_for_configured_pwa_origins(
-    database_url: str, tmp_path: Path, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    database_url: str,
+    tmp_path: Path,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    app = _app(database_url, tmp_path, engine, sessionmaker, pwa_origins="https://app.yenbai.example")
+    app = _app(
+        database_url, tmp_path, engine, sessionmaker, pwa_origins="https://app.yenbai.example"
+    )
     async with _client(app) as client:
-        ok = await client.options("/api/v1/departments", headers={
-            "Origin": "https://app.yenbai.example", "Access-Control-Request-Method": "GET"})
-        evil = await client.options("/api/v1/departments", headers={
-            "Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+        ok = await client.options(
+            "/api/v1/departments",
+            headers={
+                "Origin": "https://app.yenbai.example",
+                "Access-Control-Request-Method": "GET",
+            },
+        )
+        evil = await client.options(
+            "/api/v1/departments",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+        )
         simple = await client.get("/api/v1/departments", headers={"Origin": "https://evil.example"})
     assert ok.headers["access-control-allow-origin"] == "https://app.yenbai.example"
     assert "access-control-allow-origin" not in evil.headers
@@ -112,30 +148,57 @@ async def test_cors_only_for_configured_pwa_origins(
 
 
 async def test_write_rate_limit_per_client_ip(
-    database_url: str, tmp_path: Path, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    database_url: str,
+    tmp_path: Path,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     app = _app(database_url, tmp_path, engine, sessionmaker, rate_limit_write_per_minute=3)
     async with _client(app, ip="198.51.100.30") as client:
-        codes = [(await client.post("/api/v1/auth/refresh", json={"refresh_token": "x" * 20})).status_code for _ in range(4)]
+        codes = [
+            (
+                await client.post("/api/v1/auth/refresh", json={"refresh_token": "x" * 20})
+            ).status_code
+            for _ in range(4)
+        ]
         # A forged X-Forwarded-For from an untrusted peer changes nothing.
-        forged = await client.post("/api/v1/auth/refresh", json={"refresh_token": "x" * 20},
-                                   headers={"X-Forwarded-For": "192.0.2.99"})
+        forged = await client.post(
+            "/api/v1/auth/refresh",
+            json={"refresh_token": "x" * 20},
+            headers={"X-Forwarded-For": "192.0.2.99"},
+        )
     assert codes[:3] == [401, 401, 401]
     assert codes[3] == 429
     assert forged.status_code == 429 and int(forged.headers["Retry-After"]) >= 1
     async with _client(app, ip="198.51.100.31") as other:
-        assert (await other.post("/api/v1/auth/refresh", json={"refresh_token": "x" * 20})).status_code == 401
+        assert (
+            await other.post("/api/v1/auth/refresh", json={"refresh_token": "x" * 20})
+        ).status_code == 401
 
 
 async def test_forwarded_for_is_believed_only_from_trusted_proxies(
-    database_url: str, tmp_path: Path, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    database_url: str,
+    tmp_path: Path,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    app = _app(database_url, tmp_path, engine, sessionmaker, rate_limit_write_per_minute=1,
-               trusted_proxies="10.0.0.0/8")
+    app = _app(
+        database_url,
+        tmp_path,
+        engine,
+        sessionmaker,
+        rate_limit_write_per_minute=1,
+        trusted_proxies="10.0.0.0/8",
+    )
     async with _client(app, ip="10.1.2.3") as proxy:
+
         def post(xff: str):
-            return proxy.post("/api/v1/auth/refresh", json={"refresh_token": "x" * 20},
-                              headers={"X-Forwarded-For": xff})
+            return proxy.post(
+                "/api/v1/auth/refresh",
+                json={"refresh_token": "x" * 20},
+                headers={"X-Forwarded-For": xff},
+            )
+
         first = await post("192.0.2.1")
         second_same_client = await post("192.0.2.1")
         other_client = await post("192.0.2.2")
@@ -148,11 +211,16 @@ async def test_forwarded_for_is_believed_only_from_trusted_proxies(
 
 
 async def test_https_scheme_from_trusted_proxy_turns_on_hsts(
-    database_url: str, tmp_path: Path, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    database_url: str,
+    tmp_path: Path,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     app = _app(database_url, tmp_path, engine, sessionmaker, trusted_proxies="10.0.0.1")
     async with _client(app, ip="10.0.0.1", https=False) as proxy:
-        r = await proxy.get("/healthz", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.5"})
+        r = await proxy.get(
+            "/healthz", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.5"}
+        )
     assert "Strict-Transport-Security" in r.headers
 
 
@@ -165,7 +233,7 @@ async def _redis_available() -> bool:
     client = redis.from_url(REDIS_URL)
     try:
         return bool(await client.ping())
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
     finally:
         await client.aclose()

@@ -26,7 +26,9 @@ async def test_readyz_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     app.state.engine = create_engine(url)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://t") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="https://t"
+        ) as client:
             r = await client.get("/readyz")
     finally:
         await app.state.engine.dispose()
@@ -39,7 +41,9 @@ async def test_openapi_tags_and_describes_every_endpoint(client: httpx.AsyncClie
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             assert operation.get("tags"), f"{method} {path} has no tag"
-            assert operation.get("summary") or operation.get("description"), f"{method} {path} undescribed"
+            assert operation.get("summary") or operation.get("description"), (
+                f"{method} {path} undescribed"
+            )
     assert all(p.startswith(("/api/v1/", "/healthz", "/readyz")) for p in spec["paths"])
 
 

@@ -38,9 +38,12 @@ def _inspect(url: str) -> tuple[list, set[str]]:
         engine = create_engine(url)
         try:
             async with engine.connect() as connection:
+
                 def check(sync_conn):  # type: ignore[no-untyped-def]
                     context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
-                    return compare_metadata(context, Base.metadata), set(inspect(sync_conn).get_table_names())
+                    return compare_metadata(context, Base.metadata), set(
+                        inspect(sync_conn).get_table_names()
+                    )
 
                 return await connection.run_sync(check)
         finally:

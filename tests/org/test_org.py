@@ -6,7 +6,9 @@ from app.org.service import locate_ward
 from tests.builders import _hasher
 
 
-async def test_demo_loads_once_and_points_fall_in_their_ward(session: AsyncSession, settings) -> None:
+async def test_demo_loads_once_and_points_fall_in_their_ward(
+    session: AsyncSession, settings
+) -> None:
     first = await load_demo(session, _hasher, settings)
     assert first.created["departments"] == 6 and first.created["wards"] >= 12
     assert first.created["accounts"] == 4
@@ -21,7 +23,9 @@ async def test_demo_loads_once_and_points_fall_in_their_ward(session: AsyncSessi
     assert await locate_ward(session, 10.77, 106.70) is None  # Hồ Chí Minh City is not Yên Bái
 
 
-async def test_wards_api_filters_without_accents(client: httpx.AsyncClient, session: AsyncSession, settings) -> None:
+async def test_wards_api_filters_without_accents(
+    client: httpx.AsyncClient, session: AsyncSession, settings
+) -> None:
     await load_demo(session, _hasher, settings)
     await session.commit()
     names = [w["name"] for w in (await client.get("/api/v1/wards", params={"q": "mu cang"})).json()]

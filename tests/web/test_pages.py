@@ -9,8 +9,18 @@ from app.auth.models import Role
 from tests.builders import PASSWORD, create_user
 from tests.pages import csrf_token, page_login, submit
 
-PAGES = ["/", "/residents", "/visitors", "/businesses", "/accessibility", "/preferences",
-         "/login", "/register", "/privacy", "/docs"]
+PAGES = [
+    "/",
+    "/residents",
+    "/visitors",
+    "/businesses",
+    "/accessibility",
+    "/preferences",
+    "/login",
+    "/register",
+    "/privacy",
+    "/docs",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -31,12 +41,18 @@ async def test_home_leads_to_the_four_audiences(client: httpx.AsyncClient) -> No
         assert f'href="{path}"' in html
 
 
-async def test_form_post_without_csrf_token_is_refused(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_form_post_without_csrf_token_is_refused(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
     user = await create_user(session)
     await session.commit()
     await client.get("/login")  # gets the CSRF cookie
-    missing = await client.post("/login", data={"identifier": user.identifier, "password": PASSWORD})
-    wrong = await client.post("/login", data={"identifier": user.identifier, "password": PASSWORD, "csrf_token": "0" * 64})
+    missing = await client.post(
+        "/login", data={"identifier": user.identifier, "password": PASSWORD}
+    )
+    wrong = await client.post(
+        "/login", data={"identifier": user.identifier, "password": PASSWORD, "csrf_token": "0" * 64}
+    )
     assert missing.status_code == wrong.status_code == 403
     assert "ch_session" not in client.cookies
 
@@ -73,18 +89,31 @@ async def test_wrong_password_on_the_page_shows_a_message(client: httpx.AsyncCli
 
 
 async def test_register_through_the_page_without_javascript(client: httpx.AsyncClient) -> None:
-    refused = await submit(client, "/register", "/register",
-                           {"identifier": "0987 654 321", "password": "matkhau123", "accept_privacy_notice": "yes"})
+    refused = await submit(
+        client,
+        "/register",
+        "/register",
+        {"identifier": "0987 654 321", "password": "matkhau123", "accept_privacy_notice": "yes"},
+    )
     assert refused.status_code == 422 and 'role="alert"' in refused.text
     assert 'value="0987 654 321"' in refused.text  # what was typed is kept
-    ok = await submit(client, "/register", "/register",
-                      {"identifier": "0987 654 321", "password": "ruộng bậc thang mùa lúa chín",
-                       "accept_privacy_notice": "yes"})
+    ok = await submit(
+        client,
+        "/register",
+        "/register",
+        {
+            "identifier": "0987 654 321",
+            "password": "ruộng bậc thang mùa lúa chín",
+            "accept_privacy_notice": "yes",
+        },
+    )
     assert ok.status_code == 303 and ok.headers["location"].startswith("/account")
     assert "+84987654321" in (await client.get("/account")).text
 
 
-async def test_account_pages_export_and_delete(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_account_pages_export_and_delete(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
     user = await create_user(session, email="page-user@example.vn", role=Role.citizen)
     await session.commit()
     await page_login(client, user.identifier, PASSWORD)
@@ -99,8 +128,12 @@ async def test_account_pages_export_and_delete(client: httpx.AsyncClient, sessio
 
 
 async def test_preferences_apply_without_javascript(client: httpx.AsyncClient) -> None:
-    r = await submit(client, "/preferences", "/preferences",
-                     {"high_contrast": "on", "large_text": "on", "next": "/visitors"})
+    r = await submit(
+        client,
+        "/preferences",
+        "/preferences",
+        {"high_contrast": "on", "large_text": "on", "next": "/visitors"},
+    )
     assert r.status_code == 303
     html = (await client.get("/visitors")).text
     assert 'class="pref-high-contrast pref-large-text"' in html
@@ -111,10 +144,19 @@ async def test_preferences_apply_without_javascript(client: httpx.AsyncClient) -
     assert 'class="pref-simple-language"' in (await client.get("/")).text
 
 
-async def test_next_parameter_is_never_an_open_redirect(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_next_parameter_is_never_an_open_redirect(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
     user = await create_user(session)
     await session.commit()
     token = await csrf_token(client, "/login")
-    r = await client.post("/login", data={"identifier": user.identifier, "password": PASSWORD,
-                                          "next": "//evil.example/x", "csrf_token": token})
+    r = await client.post(
+        "/login",
+        data={
+            "identifier": user.identifier,
+            "password": PASSWORD,
+            "next": "//evil.example/x",
+            "csrf_token": token,
+        },
+    )
     assert r.headers["location"] == "/"

@@ -1,0 +1,1 @@
+"""Push delivery library (message, senders, batching, retry policy). It never imports app/."""
