@@ -10,7 +10,6 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
 from app.auth.passwords import Hasher
 from app.config import Settings, get_settings
@@ -30,6 +29,12 @@ from app.kit.ratelimit import Limiter
 
 logger = logging.getLogger("citizenhub")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def _swagger_dir() -> Path:
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).resolve().parent / "static"
 
 DESCRIPTION = """
 Citizen Hub serves a province's residents, visitors, businesses and people with disabilities
@@ -108,7 +113,7 @@ def create_app(settings: Settings | None = None, *, engine_kwargs: dict | None =
 
     install_error_handlers(app)
     _routers(app)
-    app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+    app.mount("/static/swagger", StaticFiles(directory=str(_swagger_dir())), name="swagger")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     # Added innermost first: the last one added sees the request first.

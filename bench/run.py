@@ -70,10 +70,14 @@ class Scenario:
 #   Scenario("me", "/api/v1/me", as_user=CITIZEN, target=0.40),
 SCENARIOS: list[Scenario] = [
     Scenario(
+        "healthz",
+        "/healthz",
+        note="every middleware, no database: what the application shell costs",
+    ),
+    Scenario(
         "readyz",
         "/readyz",
-        target=0.40,
-        note="one SELECT on alembic_version through the pooled engine",
+        note="database and migration check, at most once a second per worker",
     ),
     Scenario(
         "login",
@@ -665,6 +669,23 @@ def _terminate(signum: int, _frame: Any) -> None:
     raise SystemExit(128 + signum)  # unwinds through every finally/ExitStack below
 
 
+RESIDENT_MB: dict[str, float] = {}
+
+
+def resident_mb(server: Server) -> float:
+    """VmRSS of the server process (uvicorn with one worker serves in its own process)."""
+    if server.proc is None:
+        return 0.0
+    try:
+        status = Path(f"/proc/{server.proc.pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def run_database(
     database: str, args: argparse.Namespace, workdir: Path, ceiling_rps: float
 ) -> list[Result]:
@@ -705,6 +726,10 @@ def run_database(
             results.append(result)
             if not server.alive():
                 break
+        RESIDENT_MB[database] = resident_mb(server)
+        log(
+            f"[{database}] one worker, demo loaded, after the run: {RESIDENT_MB[database]:.0f} MB resident"
+        )
         if any(r.problems for r in results):
             tail = textwrap.indent(server.log_tail(), "    ")
             for r in results:
@@ -781,6 +806,7 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"[{database}] FAILED: {exc}")
                     continue
                 report["databases"][database] = [asdict(r) for r in results]
+                report.setdefault("resident_mb", {})[database] = RESIDENT_MB.get(database)
                 failures += [r for r in results if r.problems]
                 tables.append(
                     table(
@@ -799,6 +825,10 @@ def main(argv: list[str] | None = None) -> int:
 
     for text in tables:
         print(text)
+    for database, mb in RESIDENT_MB.items():
+        print(
+            f"{database}: one worker with the demo loaded, after the run: {mb:.0f} MB resident (budget 250 MB)"
+        )
     below = [
         r
         for r in report["databases"].get("postgres", [])

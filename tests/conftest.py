@@ -33,6 +33,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         report.longrepr = f"skipped in CI, which must run everything: {report.longrepr}"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last, so the async tests never share the process with a live Playwright."""
+    items.sort(key=lambda item: "/tests/browser/" in str(item.path))
+
+
 def make_settings(database_url: str, tmp: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "environment": "test",

@@ -85,6 +85,11 @@ async def save_preferences(
     return response
 
 
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    return RedirectResponse("/static/icon.svg", status_code=301)
+
+
 @router.get("/docs", response_class=HTMLResponse)
 async def api_docs(request: Request) -> Response:
     return render(request, "web/docs.html")

@@ -39,7 +39,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("live")
     pg_url = (
@@ -94,7 +94,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             dbutil.drop_postgres_database(pg_url)
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps its own event loop running while open, which
+# pytest-asyncio's loop must not meet; it is closed before any other test package runs.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")

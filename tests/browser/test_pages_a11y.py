@@ -109,6 +109,6 @@ def test_api_docs_render_from_local_assets(live_server: str, browser: Any) -> No
     failed: list[str] = []
     page.on("requestfailed", lambda request: failed.append(request.url))
     page.goto(live_server + "/docs")
-    page.wait_for_selector("text=/api/v1/auth/token", timeout=15_000)
+    page.wait_for_selector('[data-path="/api/v1/auth/token"]', timeout=15_000)
     assert not failed
     context.close()
