@@ -36,6 +36,7 @@ def _swagger_dir() -> Path:
 
     return Path(fastapi_offline.__file__).resolve().parent / "static"
 
+
 DESCRIPTION = """
 Citizen Hub serves a province's residents, visitors, businesses and people with disabilities
 from one backend. Every endpoint below is under `/api/v1` and answers errors as RFC 9457

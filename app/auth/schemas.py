@@ -26,15 +26,13 @@ def _name(value: str | None) -> str | None:
     return cleaned or None
 
 
-class RegisterIn(BaseModel):
+class NewAccountFields(BaseModel):
+    """What every new account needs: an e-mail address or a Vietnamese mobile number, a password."""
+
     email: EmailStr | None = Field(None, description="E-mail address; give it or a phone number")
     phone: str | None = Field(None, description="Vietnamese mobile number, e.g. 0912 345 678")
     password: str = Field(min_length=1, max_length=1024)
     full_name: str | None = Field(None, max_length=200)
-    locale: Literal["vi", "en"] = "vi"
-    accept_privacy_notice: bool = Field(
-        description="Must be true: the person agrees to the privacy notice in force"
-    )
 
     _phone = field_validator("phone")(_phone)
     _name = field_validator("full_name")(_name)
@@ -45,10 +43,17 @@ class RegisterIn(BaseModel):
         return value.lower() if value else None
 
     @model_validator(mode="after")
-    def _needs_identifier(self) -> RegisterIn:
+    def _needs_identifier(self) -> NewAccountFields:
         if not self.email and not self.phone:
             raise ValueError("give an e-mail address or a mobile number")
         return self
+
+
+class RegisterIn(NewAccountFields):
+    locale: Literal["vi", "en"] = "vi"
+    accept_privacy_notice: bool = Field(
+        description="Must be true: the person agrees to the privacy notice in force"
+    )
 
 
 class TokenOut(BaseModel):
@@ -92,27 +97,9 @@ class MeUpdate(BaseModel):
     _name = field_validator("full_name")(_name)
 
 
-class UserCreate(BaseModel):
-    email: EmailStr | None = None
-    phone: str | None = None
-    password: str = Field(min_length=1, max_length=1024)
-    full_name: str | None = Field(None, max_length=200)
+class UserCreate(NewAccountFields):
     role: Role = Role.citizen
     department_code: str | None = Field(None, description="Required for staff")
-
-    _phone = field_validator("phone")(_phone)
-    _name = field_validator("full_name")(_name)
-
-    @field_validator("email")
-    @classmethod
-    def _lower_email(cls, value: str | None) -> str | None:
-        return value.lower() if value else None
-
-    @model_validator(mode="after")
-    def _needs_identifier(self) -> UserCreate:
-        if not self.email and not self.phone:
-            raise ValueError("give an e-mail address or a mobile number")
-        return self
 
 
 class UserUpdate(BaseModel):

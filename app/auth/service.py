@@ -14,7 +14,7 @@ from app.auth import privacy
 from app.auth import repository as repo
 from app.auth.models import AuthSession, Consent, RefreshToken, Role, User
 from app.auth.passwords import Hasher, policy_problems
-from app.auth.schemas import RegisterIn, UserCreate, UserUpdate
+from app.auth.schemas import NewAccountFields, RegisterIn, UserCreate, UserUpdate
 from app.auth.tokens import (
     AccessClaims,
     hash_secret,
@@ -79,25 +79,8 @@ async def register(
             _("You need to agree to the privacy notice to create an account."),
             errors=[{"field": "accept_privacy_notice", "in": "body", "reason": "must be true"}],
         )
-    problems = policy_problems(data.password, [data.email, data.phone])
-    if problems:
-        raise _password_error(problems)
-    await _ensure_unique(session, data.email, data.phone)
-    user = User(
-        email=data.email,
-        phone=data.phone,
-        full_name=data.full_name,
-        password_hash=await hasher.hash(data.password),
-        role=Role.citizen.value,
-        locale=data.locale,
-    )
-    session.add(user)
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # a concurrent registration won the race
-        raise Conflict(
-            _("An account with this e-mail address or phone number already exists.")
-        ) from exc
+    user = await _new_account(session, hasher, data, Role.citizen, None)
+    user.locale = data.locale
     session.add(
         Consent(
             user_id=user.id,
@@ -107,6 +90,35 @@ async def register(
         )
     )
     await session.flush()
+    return user
+
+
+async def _new_account(
+    session: AsyncSession,
+    hasher: Hasher,
+    data: NewAccountFields,
+    role: Role,
+    department_id: int | None,
+) -> User:
+    problems = policy_problems(data.password, [data.email, data.phone])
+    if problems:
+        raise _password_error(problems)
+    await _ensure_unique(session, data.email, data.phone)
+    user = User(
+        email=data.email,
+        phone=data.phone,
+        full_name=data.full_name,
+        password_hash=await hasher.hash(data.password),
+        role=role.value,
+        department_id=department_id,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise Conflict(
+            _("An account with this e-mail address or phone number already exists.")
+        ) from exc
     return user
 
 
@@ -389,21 +401,8 @@ async def _department_id(session: AsyncSession, role: Role, code: str | None) ->
 
 
 async def create_user(session: AsyncSession, hasher: Hasher, data: UserCreate) -> User:
-    problems = policy_problems(data.password, [data.email, data.phone])
-    if problems:
-        raise _password_error(problems)
-    await _ensure_unique(session, data.email, data.phone)
-    user = User(
-        email=data.email,
-        phone=data.phone,
-        full_name=data.full_name,
-        password_hash=await hasher.hash(data.password),
-        role=data.role.value,
-        department_id=await _department_id(session, data.role, data.department_code),
-    )
-    session.add(user)
-    await session.flush()
-    return user
+    department_id = await _department_id(session, data.role, data.department_code)
+    return await _new_account(session, hasher, data, data.role, department_id)
 
 
 async def update_user(session: AsyncSession, actor: User, user_id: int, data: UserUpdate) -> User:
