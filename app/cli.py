@@ -40,6 +40,7 @@ async def _with_session(fn: Any) -> Any:
         settings.password_hash_time_cost,
         settings.password_hash_memory_kib,
         settings.password_hash_parallelism,
+        settings.password_hash_concurrency,
     )
     try:
         async with create_sessionmaker(engine)() as session:

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
     password_hash_parallelism: int = 4
+    # Hashes computed at once per worker (each holds password_hash_memory_kib of memory).
+    password_hash_concurrency: int = 1
     access_token_minutes: int = 15
     refresh_token_days: int = 30
     web_session_hours: int = 12

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -71,7 +73,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
 
 
@@ -103,10 +105,13 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request owns the transaction: commit when the handler succeeds, roll back otherwise."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
+    async with sessionmaker() as session, contextlib.AsyncExitStack() as stack:
         bind = session.bind
         writes = request.method not in ("GET", "HEAD", "OPTIONS")
         if writes and bind is not None and bind.dialect.name == "sqlite":
+            # SQLite has one writer at a time and its busy handler polls, so a waiter can starve
+            # past the busy timeout: a FIFO lock in this process queues writers fairly first.
+            await stack.enter_async_context(sqlite_write_lock(request))
             await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         try:
             yield session
@@ -115,6 +120,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
+
+
+def sqlite_write_lock(request: Request) -> asyncio.Lock:
+    lock: asyncio.Lock | None = getattr(request.app.state, "sqlite_write_lock", None)
+    if lock is None:
+        lock = request.app.state.sqlite_write_lock = asyncio.Lock()
+    return lock
 
 
 # scope="function": commit before the response is sent, so a failed commit is a failed request.

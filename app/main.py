@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, *, engine_kwargs: dict | None =
         settings.password_hash_time_cost,
         settings.password_hash_memory_kib,
         settings.password_hash_parallelism,
+        settings.password_hash_concurrency,
     )
     app.state.limiter = Limiter(settings.redis_url)
 

@@ -7,7 +7,7 @@ import gzip
 from functools import cache
 from pathlib import Path
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -50,15 +50,22 @@ def policy_problems(password: str, identifiers: list[str | None]) -> list[str]:
 
 
 class Hasher:
-    def __init__(self, time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """argon2id off the event loop. Each hash takes `memory_kib` of memory and, with the default
+    parallelism, every core: running more than `concurrency` at once buys no throughput, only
+    memory (4 logins at once would hold 256 MiB), so the rest wait their turn."""
+
+    def __init__(
+        self, time_cost: int, memory_kib: int, parallelism: int, concurrency: int = 1
+    ) -> None:
         self._hasher = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
         )
+        self._limiter = CapacityLimiter(max(1, concurrency))
         # Verifying against this when the account does not exist keeps both answers equally slow.
         self._dummy = self._hasher.hash("not-a-real-password-for-timing")
 
     async def hash(self, password: str) -> str:
-        return await to_thread.run_sync(self._hasher.hash, password)
+        return await to_thread.run_sync(self._hasher.hash, password, limiter=self._limiter)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         def check() -> bool:
@@ -67,7 +74,7 @@ class Hasher:
             except (VerificationError, InvalidHashError):
                 return False
 
-        ok = await to_thread.run_sync(check)
+        ok = await to_thread.run_sync(check, limiter=self._limiter)
         return ok and password_hash is not None
 
     def needs_rehash(self, password_hash: str) -> bool:
