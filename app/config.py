@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     login_attempts_per_account: int = 5
     login_attempts_per_ip: int = 30
     login_window_seconds: int = 900
+    # Reports: submissions per minute per address, account and device; anonymous lookups per
+    # minute per address; resolved cases close by themselves after this many quiet days.
+    report_submissions_per_minute: int = 10
+    report_lookups_per_minute: int = 20
+    report_auto_close_days: int = 14
     log_level: str = "INFO"
     log_json: bool = True
     run_dispatcher_in_process: bool = True

@@ -50,21 +50,38 @@ TAGS = [
     },
     {"name": "administration", "description": "Accounts and roles, for managers and admins."},
     {"name": "organisation", "description": "Departments, wards and communes of the province."},
+    {"name": "calendar", "description": "Working days, public holidays and deadline computation."},
+    {
+        "name": "reports",
+        "description": "Reports, feedback and requests: catalogue, submitting, following.",
+    },
+    {
+        "name": "reports: staff",
+        "description": "Working the cases: queue, status, notes, merge, hide.",
+    },
     {"name": "operations", "description": "Health and readiness probes."},
+    {"name": "media", "description": "Photos attached to reports and their thumbnails (JPEG)."},
 ]
 
 
 def _routers(app: FastAPI) -> None:
     from app.auth import api as auth_api
     from app.auth import pages as auth_pages
+    from app.calendar import api as calendar_api
     from app.ops import api as ops_api
     from app.org import api as org_api
+    from app.photos import api as photos_api
+    from app.reports import api as reports_api
     from app.web import pages as web_pages
 
     app.include_router(ops_api.router)
     app.include_router(auth_api.router)
     app.include_router(auth_api.admin)
     app.include_router(org_api.router)
+    app.include_router(photos_api.router)
+    app.include_router(calendar_api.router)
+    app.include_router(reports_api.router)
+    app.include_router(reports_api.staff_router)
     app.include_router(web_pages.router)
     app.include_router(auth_pages.router)
 

@@ -85,3 +85,39 @@ async def signed_in(
     user = await create_user(session, role=role, **kw)
     await session.commit()
     return user, bearer(await login(client, user.identifier))
+
+
+async def create_service(
+    session: AsyncSession,
+    department: Department,
+    code: str | None = None,
+    **kw: Any,
+) -> Any:
+    from app.reports.models import Service
+
+    n = next(_seq)
+    service = Service(
+        code=code or f"svc_{n}",
+        name_vi=kw.pop("name_vi", f"Dịch vụ {n}"),
+        name_en=kw.pop("name_en", f"Service {n}"),
+        group=kw.pop("group", "roads_lighting"),
+        kind=kw.pop("kind", "report"),
+        department_id=department.id,
+        deadline_value=kw.pop("deadline_value", 5),
+        deadline_unit=kw.pop("deadline_unit", "working_days"),
+        **kw,
+    )
+    session.add(service)
+    await session.flush()
+    return service
+
+
+async def create_ward(
+    session: AsyncSession, code: str, ring: list[list[float]], name: str = "Phường Thử"
+) -> Any:
+    from app.org.service import ward_from_ring
+
+    ward = ward_from_ring(code, name, "ward", "Thành phố Yên Bái", ring)
+    session.add(ward)
+    await session.flush()
+    return ward

@@ -61,6 +61,18 @@ async def current_user(
     return user
 
 
+async def current_user_optional(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> User | None:
+    """Anonymous is allowed; a token that is sent must be valid."""
+    if not token:
+        return None
+    return await current_user(request, session, settings, token)
+
+
 def require_role(minimum: Role) -> object:
     async def check(user: Annotated[User, Depends(current_user)]) -> User:
         if not user.has_role(minimum):
@@ -71,6 +83,7 @@ def require_role(minimum: Role) -> object:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+OptionalUser = Annotated[User | None, Depends(current_user_optional)]
 StaffUser = Annotated[User, require_role(Role.staff)]
 ManagerUser = Annotated[User, require_role(Role.manager)]
 AdminUser = Annotated[User, require_role(Role.admin)]

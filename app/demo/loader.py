@@ -88,7 +88,89 @@ async def load_demo(session: AsyncSession, hasher: Hasher, settings: Settings) -
         )
         report.add("accounts")
     await session.flush()
+    await _load_reports(session, settings, report)
     return report
+
+
+DEMO_REPORTS = [
+    # service, description, lat, lon, address, final status, staff note
+    ("street_light", "Ba cột đèn trên đường Nguyễn Thái Học tắt từ tối thứ Hai.", 21.7101, 104.8731,
+     "Đường Nguyễn Thái Học, gần chợ", "in_progress", "Đội điện chiếu sáng sẽ thay bóng trong tuần."),
+    ("pothole", "Ổ gà sâu khoảng 20 cm ngay trước cổng trường tiểu học.", 21.6962, 104.8829,
+     "Cổng trường Tiểu học Hồng Hà", "acknowledged", None),
+    ("illegal_dumping", "Có người đổ trộm xà bần ven suối.", 21.6012, 104.5102,
+     "Bờ suối Thia, phường Trung Tâm", "resolved", "Đã thu dọn 3 xe xà bần và lắp biển cấm."),
+    ("flooded_road", "Nước ngập qua đầu gối, xe máy không đi được.", 21.8501, 104.0896,
+     "Quốc lộ 32 qua thị trấn Mù Cang Chải", "submitted", None),
+    ("uncollected_rubbish", "Rác chưa được thu gom ba ngày nay.", 21.7098, 104.8898,
+     "Tổ 5, phường Yên Ninh", "submitted", None),
+]
+
+
+async def _load_reports(session: AsyncSession, settings: Settings, load: LoadReport) -> None:
+    """The catalogue of about 25 services, response templates, and a few cases in motion."""
+    from app.reports import repository as reports_repo
+    from app.reports import service as reports_service
+    from app.reports.models import ResponseTemplate, Status
+    from app.reports.schemas import ReportIn, ServiceIn, TemplateIn
+
+    catalogue = json.loads((DATA_FILE.parent / "report_services.json").read_text(encoding="utf-8"))
+    for item in catalogue["services"]:
+        if await reports_repo.service_by_code(session, item["code"]) is None:
+            await reports_service.save_service(session, ServiceIn(**item))
+            load.add("services")
+    if not (await session.execute(select(ResponseTemplate.id).limit(1))).first():
+        for item in catalogue["response_templates"]:
+            await reports_service.create_template(session, TemplateIn(**item))
+            load.add("response templates")
+    if (await reports_repo.public_reports(session, bbox=None, ward_id=None, service_ids=None, statuses=None,
+                                          since=None, until=None, limit=1, offset=0))[1]:
+        return
+    citizen = await session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0][0]))
+    staff = await session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[2][0]))  # manager
+    resident = reports_service.Actor(user=citizen)
+    worker = reports_service.Actor(user=staff)
+    steps = [Status.acknowledged, Status.in_progress, Status.resolved]
+    for code, text, lat, lon, address, final, note in DEMO_REPORTS:
+        service = await reports_repo.service_by_code(session, code)
+        attributes = {}
+        if service is not None:
+            for attribute in (await reports_repo.attributes_of(session, [service.id]))[service.id]:
+                if attribute.required:
+                    attributes[attribute.code] = (
+                        attribute.values[0]["key"] if attribute.values else
+                        (30 if attribute.datatype == "number" else "—")
+                    )
+        done = await reports_service.submit(session, settings, resident, ReportIn(
+            service_code=code, description=text, lat=lat, lon=lon, address=address, attributes=attributes,
+        ))
+        target = Status(final)
+        for step in steps:
+            if target is Status.submitted or steps.index(step) > steps.index(target):
+                break
+            await reports_service.change_status(
+                session, worker, done.report, step, note if step is target else None,
+                proof_photos=[await _demo_photo(settings)] if step is Status.resolved else None,
+            )
+        load.add("reports")
+
+
+async def _demo_photo(settings: Settings) -> Any:
+    """A generated 'after' photo (the demo ships no binary files)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from app.photos import ingest_photo
+
+    image = Image.new("RGB", (1200, 900), (96, 140, 80))
+    draw = ImageDraw.Draw(image)
+    for y in range(0, 900, 6):
+        draw.line([(0, y), (1200, y + 120)], fill=(90 + y // 12, 150, 90), width=3)
+    draw.rectangle([420, 330, 780, 570], fill=(230, 230, 220))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return await ingest_photo(settings, buffer.getvalue(), field="photos")
 
 
 def print_demo_credentials() -> None:
