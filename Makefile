@@ -43,9 +43,9 @@ typecheck: install
 # Re-extract user-visible strings and merge them into the vi and en catalogs.
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ -o app/translations/messages.pot \
-		--no-location --sort-output --project "Citizen Hub" .
+		--no-location --sort-output --width 100 --project "Citizen Hub" .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations \
-		--no-fuzzy-matching --ignore-obsolete
+		--no-fuzzy-matching --ignore-obsolete --width 100
 
 bench: install
 	$(BIN)/python bench/run.py --db both

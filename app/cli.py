@@ -14,6 +14,8 @@ from app.auth.models import Role
 app = typer.Typer(help="Citizen Hub operations.", no_args_is_help=True, add_completion=False)
 users_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+open311_keys_app = typer.Typer(help="Manage Open311 partner API keys.", no_args_is_help=True)
+app.add_typer(open311_keys_app, name="open311-keys")
 console = Console()
 err = Console(stderr=True)
 
@@ -144,6 +146,76 @@ def users_create(
             err.print(f"  {item['field']}: {item['reason']}")
         raise typer.Exit(1) from exc
     console.print(f"Created {user.role} account {user.identifier} (id {user.id}).")
+
+
+@open311_keys_app.command("create")
+def open311_keys_create(
+    name: Annotated[str, typer.Option(help="The partner's name (1-32 of A-Z a-z 0-9 . _ -)")],
+) -> None:
+    """Issue a key to a partner. It is printed once: only its hash is stored."""
+    from app.errors import AppError
+    from app.open311 import service
+
+    if not service.valid_key_name(name):
+        err.print("[red]name:[/red] 1 to 32 letters, digits, dots, dashes or underscores")
+        raise typer.Exit(2)
+
+    async def create(session: Any, _hasher: Any, _settings: Any) -> Any:
+        return await service.create_key(session, name)
+
+    try:
+        key, plain = asyncio.run(_with_session(create))
+    except AppError as exc:
+        err.print(f"[red]{exc.detail or exc.title}[/red]")
+        raise typer.Exit(1) from exc
+    err.print(f"Created Open311 key {key.name!r} (id {key.id}). It is shown only this once:")
+    print(plain)  # plain stdout, no markup: scripts capture it
+
+
+@open311_keys_app.command("list")
+def open311_keys_list() -> None:
+    """Every key: name, state, when it was created, last used and revoked (never the key)."""
+    from app.open311 import service
+
+    async def rows(session: Any, _hasher: Any, _settings: Any) -> Any:
+        return await service.list_keys(session)
+
+    keys = asyncio.run(_with_session(rows))
+    if not keys:
+        console.print("No Open311 keys.")
+        return
+
+    def when(value: Any) -> str:
+        return value.isoformat(timespec="seconds") if value else "-"
+
+    for key in keys:
+        state = "active" if key.active else "revoked"
+        console.print(
+            f"{key.name}\t{state}\tcreated {when(key.created_at)}\t"
+            f"last used {when(key.last_used_at)}\trevoked {when(key.revoked_at)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@open311_keys_app.command("revoke")
+def open311_keys_revoke(
+    name: Annotated[str, typer.Option(help="The name the key was created with")],
+) -> None:
+    """Revoke a partner's active key at once; its requests then answer 403."""
+    from app.errors import AppError
+    from app.open311 import service
+
+    async def revoke(session: Any, _hasher: Any, _settings: Any) -> Any:
+        return await service.revoke_key(session, name)
+
+    try:
+        key = asyncio.run(_with_session(revoke))
+    except AppError as exc:
+        err.print(f"[red]{exc.detail or exc.title}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"Revoked Open311 key {key.name!r} (id {key.id}).", markup=False)
 
 
 def main() -> None:

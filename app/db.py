@@ -119,7 +119,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.rollback()
             raise
         else:
-            await session.commit()
+            if session.in_transaction():  # a request that never touched the database costs nothing
+                await session.commit()
 
 
 def sqlite_write_lock(request: Request) -> asyncio.Lock:

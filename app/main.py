@@ -15,6 +15,7 @@ from app.auth.passwords import Hasher
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
+from app.kit.cache import PublicCacheMiddleware, ResponseCache
 from app.kit.i18n import compile_catalogs
 from app.kit.logging import configure_logging
 from app.kit.middleware import (
@@ -61,6 +62,11 @@ TAGS = [
     },
     {"name": "operations", "description": "Health and readiness probes."},
     {"name": "media", "description": "Photos attached to reports and their thumbnails (JPEG)."},
+    {
+        "name": "open311",
+        "description": "Open311 GeoReport v2 for partner systems: services, requests, tokens, "
+        "in .json or .xml; sending needs an api_key issued by the administrators.",
+    },
 ]
 
 
@@ -68,10 +74,12 @@ def _routers(app: FastAPI) -> None:
     from app.auth import api as auth_api
     from app.auth import pages as auth_pages
     from app.calendar import api as calendar_api
+    from app.open311 import api as open311_api
     from app.ops import api as ops_api
     from app.org import api as org_api
     from app.photos import api as photos_api
     from app.reports import api as reports_api
+    from app.reports import pages as reports_pages
     from app.web import pages as web_pages
 
     app.include_router(ops_api.router)
@@ -82,6 +90,8 @@ def _routers(app: FastAPI) -> None:
     app.include_router(calendar_api.router)
     app.include_router(reports_api.router)
     app.include_router(reports_api.staff_router)
+    app.include_router(reports_pages.router)
+    app.include_router(open311_api.router)
     app.include_router(web_pages.router)
     app.include_router(auth_pages.router)
 
@@ -129,6 +139,7 @@ def create_app(settings: Settings | None = None, *, engine_kwargs: dict | None =
         settings.password_hash_concurrency,
     )
     app.state.limiter = Limiter(settings.redis_url)
+    app.state.cache = ResponseCache(settings.redis_url)
 
     install_error_handlers(app)
     _routers(app)
@@ -136,6 +147,9 @@ def create_app(settings: Settings | None = None, *, engine_kwargs: dict | None =
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     # Added innermost first: the last one added sees the request first.
+    from app.reports.api import PUBLIC_CACHED_PATHS
+
+    app.add_middleware(PublicCacheMiddleware, cache=app.state.cache, paths=PUBLIC_CACHED_PATHS)
     app.add_middleware(RateLimitMiddleware, limiter=app.state.limiter, settings=settings)
     app.add_middleware(
         BodyLimitMiddleware, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes

@@ -4,6 +4,7 @@ from app.auth.models import AuthSession, Consent, RefreshToken, User
 from app.calendar.models import CalendarDay
 from app.db import Base
 from app.inbox.models import Notification
+from app.open311.models import Open311Key
 from app.org.models import Department, Ward
 from app.reports.models import (
     IdempotentRequest,
@@ -26,6 +27,7 @@ __all__ = [
     "Department",
     "IdempotentRequest",
     "Notification",
+    "Open311Key",
     "RefreshToken",
     "Report",
     "ReportEvent",

@@ -80,6 +80,28 @@ SCENARIOS: list[Scenario] = [
         note="database and migration check, at most once a second per worker",
     ),
     Scenario(
+        "report-submit",
+        "/api/v1/reports",
+        method="POST",
+        body=json.dumps(
+            {
+                "service_code": "street_light",
+                "description": "Đèn đường trước số 12 Nguyễn Thái Học bị tắt",
+                "lat": 21.7101,
+                "lon": 104.8731,
+                "attributes": {"pole_state": "off"},
+            }
+        ),
+        headers={"Content-Type": "application/json"},
+        note="anonymous JSON submission, no photos: ward lookup, deadline, timeline, one commit",
+    ),
+    Scenario(
+        "reports-near",
+        "/api/v1/reports?bbox=104.860,21.690,104.900,21.720&page_size=20",
+        target=0.40,
+        note="public reports near a point (bounding box), 20 per page",
+    ),
+    Scenario(
         "login",
         "/api/v1/auth/token",
         method="POST",
@@ -102,6 +124,7 @@ SERVER_ENV = {
     "CITIZENHUB_RATE_LIMIT_WRITE_PER_MINUTE": "100000000",
     "CITIZENHUB_LOGIN_ATTEMPTS_PER_ACCOUNT": "100000000",
     "CITIZENHUB_LOGIN_ATTEMPTS_PER_IP": "100000000",
+    "CITIZENHUB_REPORT_SUBMISSIONS_PER_MINUTE": "100000000",
     "CITIZENHUB_PRINT_DEMO_CREDENTIALS": "false",
 }
 

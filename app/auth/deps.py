@@ -105,6 +105,7 @@ async def page_user_optional(request: Request, session: SessionDep) -> User | No
         return None
     user, session_id = found
     request.state.user = user
+    request.state.user_role = user.role
     request.state.auth_session_id = session_id
     return user
 

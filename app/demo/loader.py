@@ -94,16 +94,51 @@ async def load_demo(session: AsyncSession, hasher: Hasher, settings: Settings) -
 
 DEMO_REPORTS = [
     # service, description, lat, lon, address, final status, staff note
-    ("street_light", "Ba cột đèn trên đường Nguyễn Thái Học tắt từ tối thứ Hai.", 21.7101, 104.8731,
-     "Đường Nguyễn Thái Học, gần chợ", "in_progress", "Đội điện chiếu sáng sẽ thay bóng trong tuần."),
-    ("pothole", "Ổ gà sâu khoảng 20 cm ngay trước cổng trường tiểu học.", 21.6962, 104.8829,
-     "Cổng trường Tiểu học Hồng Hà", "acknowledged", None),
-    ("illegal_dumping", "Có người đổ trộm xà bần ven suối.", 21.6012, 104.5102,
-     "Bờ suối Thia, phường Trung Tâm", "resolved", "Đã thu dọn 3 xe xà bần và lắp biển cấm."),
-    ("flooded_road", "Nước ngập qua đầu gối, xe máy không đi được.", 21.8501, 104.0896,
-     "Quốc lộ 32 qua thị trấn Mù Cang Chải", "submitted", None),
-    ("uncollected_rubbish", "Rác chưa được thu gom ba ngày nay.", 21.7098, 104.8898,
-     "Tổ 5, phường Yên Ninh", "submitted", None),
+    (
+        "street_light",
+        "Ba cột đèn trên đường Nguyễn Thái Học tắt từ tối thứ Hai.",
+        21.7101,
+        104.8731,
+        "Đường Nguyễn Thái Học, gần chợ",
+        "in_progress",
+        "Đội điện chiếu sáng sẽ thay bóng trong tuần.",
+    ),
+    (
+        "pothole",
+        "Ổ gà sâu khoảng 20 cm ngay trước cổng trường tiểu học.",
+        21.6962,
+        104.8829,
+        "Cổng trường Tiểu học Hồng Hà",
+        "acknowledged",
+        None,
+    ),
+    (
+        "illegal_dumping",
+        "Có người đổ trộm xà bần ven suối.",
+        21.6012,
+        104.5102,
+        "Bờ suối Thia, phường Trung Tâm",
+        "resolved",
+        "Đã thu dọn 3 xe xà bần và lắp biển cấm.",
+    ),
+    (
+        "flooded_road",
+        "Nước ngập qua đầu gối, xe máy không đi được.",
+        21.8501,
+        104.0896,
+        "Quốc lộ 32 qua thị trấn Mù Cang Chải",
+        "submitted",
+        None,
+    ),
+    (
+        "uncollected_rubbish",
+        "Rác chưa được thu gom ba ngày nay.",
+        21.7098,
+        104.8898,
+        "Tổ 5, phường Yên Ninh",
+        "submitted",
+        None,
+    ),
 ]
 
 
@@ -123,8 +158,7 @@ async def _load_reports(session: AsyncSession, settings: Settings, load: LoadRep
         for item in catalogue["response_templates"]:
             await reports_service.create_template(session, TemplateIn(**item))
             load.add("response templates")
-    if (await reports_repo.public_reports(session, bbox=None, ward_id=None, service_ids=None, statuses=None,
-                                          since=None, until=None, limit=1, offset=0))[1]:
+    if (await reports_repo.public_rows(session, limit=1, public_only=False))[0]:
         return
     citizen = await session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0][0]))
     staff = await session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[2][0]))  # manager
@@ -138,18 +172,33 @@ async def _load_reports(session: AsyncSession, settings: Settings, load: LoadRep
             for attribute in (await reports_repo.attributes_of(session, [service.id]))[service.id]:
                 if attribute.required:
                     attributes[attribute.code] = (
-                        attribute.values[0]["key"] if attribute.values else
-                        (30 if attribute.datatype == "number" else "—")
+                        attribute.values[0]["key"]
+                        if attribute.values
+                        else (30 if attribute.datatype == "number" else "—")
                     )
-        done = await reports_service.submit(session, settings, resident, ReportIn(
-            service_code=code, description=text, lat=lat, lon=lon, address=address, attributes=attributes,
-        ))
+        done = await reports_service.submit(
+            session,
+            settings,
+            resident,
+            ReportIn(
+                service_code=code,
+                description=text,
+                lat=lat,
+                lon=lon,
+                address=address,
+                attributes=attributes,
+            ),
+        )
         target = Status(final)
         for step in steps:
             if target is Status.submitted or steps.index(step) > steps.index(target):
                 break
             await reports_service.change_status(
-                session, worker, done.report, step, note if step is target else None,
+                session,
+                worker,
+                done.report,
+                step,
+                note if step is target else None,
                 proof_photos=[await _demo_photo(settings)] if step is Status.resolved else None,
             )
         load.add("reports")

@@ -43,6 +43,8 @@ def page_context(request: Request) -> dict[str, Any]:
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token(request),
         "current_user": getattr(request.state, "user", None),
+        # Read when the user was loaded: an error page renders after a rollback expired it.
+        "current_role": getattr(request.state, "user_role", None),
         "languages": [(code, i18n.language_name(code)) for code in i18n.SUPPORTED_LOCALES],
         "lang_url": lambda code: _with_lang(request, code),
         "format_datetime": lambda v: i18n.format_datetime(v, settings.time_zone, locale),

@@ -18,7 +18,7 @@ bytes (never by the file name or the content type the client sent), and refuses 
 a photo of more than settings.max_photo_pixels pixels (checked from the header, before any
 decoding) and a truncated or corrupt file with InvalidInput (422); every error names `field`.
 An accepted photo is decoded once: EXIF orientation applied, flattened onto white, converted to
-sRGB, its long side brought to at most 2560 px, and saved as a progressive JPEG (quality 82)
+sRGB, its long side brought to at most 2560 px, and saved as an optimised baseline JPEG (quality 82)
 without any metadata (no EXIF, GPS, XMP, ICC profile or comment), with a 320 px thumbnail.
 Both files are written atomically under settings.upload_dir/photos/<shard>/, mode 0640.
 StoredPhoto.name is what a domain stores; the thumbnail's name follows from it

@@ -82,7 +82,7 @@ def sniff(head: bytes) -> PhotoFormat | None:
 
 def process(data: bytes, kind: PhotoFormat, max_pixels: int) -> EncodedPhoto:
     """One decode, one encode (plus the thumbnail): orientation applied, RGB on white, long side at
-    most MAX_LONG_SIDE, sRGB, progressive JPEG without any metadata."""
+    most MAX_LONG_SIDE, sRGB, optimised baseline JPEG without any metadata."""
     image = _open(data, kind)
     try:
         width, height = image.size
@@ -202,5 +202,6 @@ def _encode(image: Image.Image, quality: int) -> bytes:
     # writes some of it back on save: drop it all.
     image.info = {}
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality, progressive=True, optimize=True)
+    # Baseline, Huffman-optimised: progressive encoding cost 3x the time for 5% fewer bytes.
+    image.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()

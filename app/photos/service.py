@@ -9,6 +9,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 
 from anyio import CancelScope, CapacityLimiter, to_thread
+from anyio.lowlevel import checkpoint
 from starlette.datastructures import UploadFile
 
 from app.config import Settings
@@ -58,9 +59,13 @@ async def ingest_photo(
     data, kind = await _read(upload, settings.max_photo_bytes, field)
     token = storage.new_token()
     try:
-        return await to_thread.run_sync(
+        stored = await to_thread.run_sync(
             _process_and_store, settings, token, data, kind, limiter=_limiter
         )
+        # The worker cannot be interrupted: a cancellation meanwhile (the client went away) is
+        # only delivered here, and then nobody will ever receive the name.
+        await checkpoint()
+        return stored
     except imaging.TooManyPixels:
         megapixels = format_number(round(settings.max_photo_pixels / 1_000_000, 1))
         raise _refusal(InvalidInput, field, TOO_MANY_PIXELS, megapixels=megapixels) from None
@@ -69,7 +74,7 @@ async def ingest_photo(
     except imaging.NotAPhoto:
         raise _refusal(InvalidInput, field, NOT_A_PHOTO) from None
     except BaseException:
-        # Cancelled or failed after the worker may have written files: nobody will know the name.
+        # Cancelled or failed after the worker may have written files.
         with CancelScope(shield=True):
             await storage.delete_photo(settings, storage.photo_name(token))
         raise

@@ -4,11 +4,13 @@ the resident's side, and the staff workbench."""
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from app.auth.deps import (
@@ -24,6 +26,7 @@ from app.auth.models import Role
 from app.config import Settings
 from app.db import SessionDep, utcnow
 from app.errors import InvalidInput, NotFound, TooManyRequests
+from app.kit.cache import store_public
 from app.kit.i18n import gettext as _
 from app.kit.pagination import Page, PageDep
 from app.kit.ratelimit import per_minute
@@ -55,6 +58,7 @@ from app.reports.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 staff_router = APIRouter(prefix="/api/v1/staff", tags=["reports: staff"])
 MAX_PHOTOS = 5
+PUBLIC_CACHE_SECONDS = 5
 
 
 def locale_of(request: Request) -> str:
@@ -268,13 +272,16 @@ async def _ingest(settings: Settings, uploads: list[UploadFile]) -> list[Any]:
 
 
 async def _discard(settings: Settings, photos: list[Any]) -> None:
+    """Remove photos stored for a request that failed; shielded, so a cancelled request (the
+    phone lost signal) still cleans up."""
     if not photos:
         return
     from app.photos import delete_photo
 
-    for photo in photos:
-        with contextlib.suppress(OSError):
-            await delete_photo(settings, photo.name)
+    with anyio.CancelScope(shield=True):
+        for photo in photos:
+            with contextlib.suppress(OSError):
+                await delete_photo(settings, photo.name)
 
 
 IdempotencyKey = Annotated[
@@ -359,6 +366,7 @@ def _bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
 
 
 async def _filtered(
+    request: Request,
     session: Any,
     paging: Any,
     bbox: str | None,
@@ -367,28 +375,40 @@ async def _filtered(
     status_filter: list[Status] | None,
     since: datetime | None,
     until: datetime | None,
-) -> tuple[Any, int]:
-    ward_id = None
+) -> tuple[list[dict[str, Any]], int]:
+    filters: dict[str, Any] = {"bbox": _bbox(bbox)}
     if ward:
         found = await org_repo.ward_by_code(session, ward)
         if found is None:
             return [], 0
-        ward_id = found.id
-    service_ids = None
+        filters["ward_id"] = found.id
     if service_code:
         services = [await repo.service_by_code(session, c.strip()) for c in service_code.split(",")]
-        service_ids = [s.id for s in services if s is not None]
-    return await repo.public_reports(
-        session,
-        bbox=_bbox(bbox),
-        ward_id=ward_id,
-        service_ids=service_ids,
-        statuses=[s.value for s in status_filter] if status_filter else None,
-        since=since,
-        until=until,
-        limit=paging.page_size,
-        offset=paging.offset,
+        filters["service_ids"] = [s.id for s in services if s is not None]
+    if status_filter:
+        filters["statuses"] = [s.value for s in status_filter]
+    filters.update(since=since, until=until)
+    return await views.public_items(
+        session, locale_of(request), limit=paging.page_size, offset=paging.offset, **filters
     )
+
+
+async def _cached_public(request: Request, build: Any, media_type: str) -> Response:
+    """Hot public reads: built here on a miss and cached for a few seconds (shared through Redis
+    when set); PublicCacheMiddleware answers the repeats, with an ETag so a phone that has the
+    page already gets 304 and no bytes."""
+    body = json.dumps(await build(), ensure_ascii=False, separators=(",", ":")).encode()
+    headers = await store_public(
+        request.app.state.cache, request.scope, body, PUBLIC_CACHE_SECONDS, media_type
+    )
+    if headers["ETag"] in request.headers.get("if-none-match", ""):
+        return Response(
+            status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Type"}
+        )
+    return Response(body, headers=headers)
+
+
+PUBLIC_CACHED_PATHS = {"/api/v1/reports", "/api/v1/reports.geojson"}
 
 
 FilterBBox = Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat")]
@@ -404,7 +424,6 @@ FilterUntil = Annotated[datetime | None, Query(description="Created before (ISO 
 @router.get("/reports", response_model=Page[ReportPublic], summary="Public reports")
 async def list_reports(
     request: Request,
-    session: SessionDep,
     paging: PageDep,
     bbox: FilterBBox = None,
     ward: FilterWard = None,
@@ -413,20 +432,22 @@ async def list_reports(
     since: FilterSince = None,
     until: FilterUntil = None,
 ) -> Any:
-    """Never shows who reported; personal data typed into the text is masked."""
-    rows, total = await _filtered(
-        session, paging, bbox, ward, service_code, status_filter, since, until
-    )
-    items = await views.public_list(session, rows, locale_of(request))
-    return Page[ReportPublic](
-        items=items, total=total, page=paging.page, page_size=paging.page_size
-    )
+    """Never shows who reported; personal data typed into the text is masked. Answers carry an
+    ETag and may be up to a few seconds old."""
+
+    async def build() -> dict[str, Any]:
+        async with request.app.state.sessionmaker() as session:
+            items, total = await _filtered(
+                request, session, paging, bbox, ward, service_code, status_filter, since, until
+            )
+        return {"items": items, "total": total, "page": paging.page, "page_size": paging.page_size}
+
+    return await _cached_public(request, build, "application/json")
 
 
 @router.get("/reports.geojson", summary="Public reports as GeoJSON")
 async def reports_geojson(
     request: Request,
-    session: SessionDep,
     paging: PageDep,
     bbox: FilterBBox = None,
     ward: FilterWard = None,
@@ -434,31 +455,30 @@ async def reports_geojson(
     status_filter: FilterStatus = None,
     since: FilterSince = None,
     until: FilterUntil = None,
-) -> JSONResponse:
-    rows, total = await _filtered(
-        session, paging, bbox, ward, service_code, status_filter, since, until
-    )
-    items = await views.public_list(
-        session, [r for r in rows if r.lat is not None], locale_of(request)
-    )
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [i.lon, i.lat]},
-            "properties": i.model_dump(mode="json", exclude={"lat", "lon"}),
-        }
-        for i in items
-    ]
-    return JSONResponse(
-        {
+) -> Response:
+    async def build() -> dict[str, Any]:
+        async with request.app.state.sessionmaker() as session:
+            items, total = await _filtered(
+                request, session, paging, bbox, ward, service_code, status_filter, since, until
+            )
+        features = [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [i.pop("lon"), i.pop("lat")]},
+                "properties": i,
+            }
+            for i in items
+            if i["lat"] is not None
+        ]
+        return {
             "type": "FeatureCollection",
             "features": features,
             "total": total,
             "page": paging.page,
             "page_size": paging.page_size,
-        },
-        media_type="application/geo+json",
-    )
+        }
+
+    return await _cached_public(request, build, "application/geo+json")
 
 
 @router.get(
@@ -479,7 +499,15 @@ async def nearby(
     if found is None:
         raise NotFound(_("There is no such service."))
     rows = await repo.open_reports_near(session, found.id, lat, lon, radius)
-    return await views.public_list(session, [r for r, _d in rows], locale_of(request))
+    items, _total = await views.public_items(
+        session,
+        locale_of(request),
+        ids=[r.id for r, _d in rows],
+        limit=len(rows) or 1,
+        with_total=False,
+    )
+    order = {r.code: i for i, (r, _d) in enumerate(rows)}
+    return sorted(items, key=lambda item: order[item["code"]])  # nearest first
 
 
 @router.get(
@@ -496,7 +524,7 @@ async def get_report(code: str, request: Request, session: SessionDep, actor: Ac
         return await views.full_view(
             session, report, locale_of(request), for_staff=service.can_work(report, actor.user)
         )
-    return (await views.public_list(session, [report], locale_of(request)))[0]
+    return await views.public_one(session, report, locale_of(request))
 
 
 @router.get("/reports/{code}/timeline", summary="The public timeline of a report")
@@ -532,7 +560,14 @@ async def my_reports(
     request: Request, user: CurrentUser, session: SessionDep, paging: PageDep
 ) -> Any:
     rows, total = await repo.reports_of_user(session, user.id, paging.page_size, paging.offset)
-    items = await views.public_list(session, rows, locale_of(request))
+    items, _n = await views.public_items(
+        session,
+        locale_of(request),
+        ids=[r.id for r in rows],
+        limit=paging.page_size,
+        with_total=False,
+        public_only=False,
+    )
     return Page[ReportPublic](
         items=items, total=total, page=paging.page, page_size=paging.page_size
     )
@@ -543,7 +578,7 @@ async def support(code: str, request: Request, session: SessionDep, actor: Actor
     """Counted once per person (signed in) or per device (X-Device-ID)."""
     report = await service.get_readable(session, code, actor)
     await service.support(session, actor, report)
-    return (await views.public_list(session, [report], locale_of(request)))[0]
+    return await views.public_one(session, report, locale_of(request))
 
 
 @router.post("/reports/{code}/follow", status_code=204, summary="Follow a report")

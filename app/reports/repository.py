@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.inbox.models import Notification
 from app.org.models import Department, Ward
@@ -170,6 +172,114 @@ async def open_reports_near(
             found.append((report, d))
     found.sort(key=lambda item: item[1])
     return found[:limit]
+
+
+def _public_filters(
+    stmt: Any,
+    *,
+    ids: list[int] | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    ward_id: int | None = None,
+    service_ids: list[int] | None = None,
+    statuses: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    public_only: bool = True,
+) -> Any:
+    if public_only:
+        stmt = stmt.where(Report.is_public.is_(True), Report.hidden.is_(False))
+    if ids is not None:
+        stmt = stmt.where(Report.id.in_(ids))
+    if bbox:
+        min_lon, min_lat, max_lon, max_lat = bbox
+        stmt = stmt.where(
+            Report.lat.between(min_lat, max_lat), Report.lon.between(min_lon, max_lon)
+        )
+    if ward_id is not None:
+        stmt = stmt.where(Report.ward_id == ward_id)
+    if service_ids is not None:
+        stmt = stmt.where(Report.service_id.in_(service_ids))
+    if statuses:
+        stmt = stmt.where(Report.status.in_(statuses))
+    if since:
+        stmt = stmt.where(Report.created_at >= since)
+    if until:
+        stmt = stmt.where(Report.created_at < until)
+    return stmt
+
+
+async def public_rows(
+    session: AsyncSession,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    with_total: bool = True,
+    **filters: Any,
+) -> tuple[list[Any], int]:
+    """The hot public read: one Core query with the names joined in, no ORM objects."""
+    duplicate = aliased(Report)
+    columns = select(
+        Report.id,
+        Report.code,
+        Report.status,
+        Report.description,
+        Report.lat,
+        Report.lon,
+        Report.address,
+        Report.created_at,
+        Report.updated_at,
+        Report.deadline_at,
+        Report.resolved_at,
+        Report.support_count,
+        Report.rating,
+        Service.code.label("service_code"),
+        Service.name_vi.label("service_name_vi"),
+        Service.name_en.label("service_name_en"),
+        Department.code.label("department_code"),
+        Department.name_vi.label("department_name_vi"),
+        Department.name_en.label("department_name_en"),
+        Ward.code.label("ward_code"),
+        Ward.name.label("ward_name"),
+        duplicate.code.label("duplicate_of"),
+    ).select_from(Report)
+    stmt = (
+        _public_filters(columns, **filters)
+        .join(Service, Service.id == Report.service_id)
+        .join(Department, Department.id == Report.department_id)
+        .outerjoin(Ward, Ward.id == Report.ward_id)
+        .outerjoin(duplicate, duplicate.id == Report.duplicate_of_id)
+        .order_by(Report.created_at.desc(), Report.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = list((await session.execute(stmt)).mappings())
+    total = len(rows)
+    if with_total:
+        count = _public_filters(select(func.count()).select_from(Report), **filters)
+        total = int(await session.scalar(count) or 0)
+    return rows, total
+
+
+async def photo_rows(
+    session: AsyncSession, report_ids: list[int], kind: str | None = "submission"
+) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = {rid: [] for rid in report_ids}
+    if not report_ids:
+        return out
+    stmt = select(
+        ReportPhoto.report_id,
+        ReportPhoto.event_id,
+        ReportPhoto.name,
+        ReportPhoto.thumb_name,
+        ReportPhoto.kind,
+        ReportPhoto.width,
+        ReportPhoto.height,
+    ).where(ReportPhoto.report_id.in_(report_ids))
+    if kind:
+        stmt = stmt.where(ReportPhoto.kind == kind)
+    for row in (await session.execute(stmt.order_by(ReportPhoto.id))).mappings():
+        out[row["report_id"]].append(row)
+    return out
 
 
 async def public_reports(

@@ -4,15 +4,16 @@ in text masked), the reporter, and staff. Shared by the JSON API, Open311 and th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
 from app.db import utcnow
 from app.kit.pii import mask_pii
-from app.org.models import Department, Ward
 from app.reports import repository as repo
-from app.reports.models import OPEN_STATUSES, Report, ReportEvent, ReportPhoto, Service, Status
+from app.reports.models import OPEN_STATUSES, Report, ReportEvent, ReportPhoto, Status
 from app.reports.schemas import EventRead, PhotoRead, QueueItem, ReportFull, ReportPublic
 
 
@@ -26,67 +27,72 @@ def photo_read(photo: ReportPhoto) -> PhotoRead:
     )
 
 
-class Lookups:
-    """Services, departments and wards for a batch of reports, loaded once (no N+1)."""
-
-    def __init__(
-        self,
-        services: dict[int, Service],
-        departments: dict[int, Department],
-        wards: dict[int, Ward],
-        duplicates: dict[int, str],
-    ) -> None:
-        self.services, self.departments, self.wards, self.duplicates = (
-            services,
-            departments,
-            wards,
-            duplicates,
-        )
-
-    @classmethod
-    async def load(cls, session: AsyncSession, reports: Sequence[Report]) -> Lookups:
-        services = {s.id: s for s in await repo.list_services(session, include_inactive=True)}
-        departments = await repo.department_codes(session)
-        wards = await repo.wards_by_id(session, {r.ward_id for r in reports if r.ward_id})
-        duplicates: dict[int, str] = {}
-        for report in reports:
-            if report.duplicate_of_id:
-                target = await session.get(Report, report.duplicate_of_id)
-                if target is not None:
-                    duplicates[report.id] = target.code
-        return cls(services, departments, wards, duplicates)
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
-def public_view(
-    report: Report, lookups: Lookups, locale: str, photos: list[ReportPhoto]
-) -> ReportPublic:
-    service = lookups.services[report.service_id]
-    department = lookups.departments[report.department_id]
-    ward = lookups.wards.get(report.ward_id) if report.ward_id else None
-    return ReportPublic(
-        code=report.code,
-        service_code=service.code,
-        service_name=service.name(locale),
-        status=Status(report.status),
-        open=Status(report.status) in OPEN_STATUSES,
-        description=mask_pii(report.description),
-        lat=report.lat,
-        lon=report.lon,
-        address=mask_pii(report.address) if report.address else None,
-        ward_code=ward.code if ward else None,
-        ward_name=ward.name if ward else None,
-        department_code=department.code,
-        department_name=department.name(locale),
-        created_at=report.created_at,
-        updated_at=report.updated_at,
-        deadline_at=report.deadline_at,
-        overdue=is_overdue(report),
-        resolved_at=report.resolved_at,
-        support_count=report.support_count,
-        rating=report.rating,
-        duplicate_of=lookups.duplicates.get(report.id),
-        photos=[photo_read(p) for p in photos if p.kind == "submission"],
+def photo_dict(photo: Any) -> dict[str, Any]:
+    return {
+        "url": f"/media/photos/{photo['name']}",
+        "thumb_url": f"/media/photos/{photo['thumb_name']}",
+        "kind": photo["kind"],
+        "width": photo["width"],
+        "height": photo["height"],
+    }
+
+
+def public_item(row: Any, photos: list[Any], locale: str, now: datetime) -> dict[str, Any]:
+    """The public face of a report, JSON-ready: never who reported; personal data masked."""
+    status = Status(row["status"])
+    is_open = status in OPEN_STATUSES
+    en = locale == "en"
+    return {
+        "code": row["code"],
+        "service_code": row["service_code"],
+        "service_name": row["service_name_en"] if en else row["service_name_vi"],
+        "status": status.value,
+        "open": is_open,
+        "description": mask_pii(row["description"]),
+        "lat": row["lat"],
+        "lon": row["lon"],
+        "address": mask_pii(row["address"]) if row["address"] else None,
+        "ward_code": row["ward_code"],
+        "ward_name": row["ward_name"],
+        "department_code": row["department_code"],
+        "department_name": row["department_name_en"] if en else row["department_name_vi"],
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+        "deadline_at": _iso(row["deadline_at"]),
+        "overdue": is_open and row["deadline_at"] < now,
+        "resolved_at": _iso(row["resolved_at"]),
+        "support_count": row["support_count"],
+        "rating": row["rating"],
+        "duplicate_of": row["duplicate_of"],
+        "photos": [photo_dict(p) for p in photos],
+    }
+
+
+async def public_items(
+    session: AsyncSession,
+    locale: str,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    with_total: bool = True,
+    public_only: bool = True,
+    **filters: Any,
+) -> tuple[list[dict[str, Any]], int]:
+    rows, total = await repo.public_rows(
+        session,
+        limit=limit,
+        offset=offset,
+        with_total=with_total,
+        public_only=public_only,
+        **filters,
     )
+    photos = await repo.photo_rows(session, [r["id"] for r in rows])
+    now = utcnow()
+    return [public_item(r, photos[r["id"]], locale, now) for r in rows], total
 
 
 def is_overdue(report: Report) -> bool:
@@ -125,14 +131,15 @@ async def timeline(session: AsyncSession, report: Report, *, for_staff: bool) ->
 async def full_view(
     session: AsyncSession, report: Report, locale: str, *, for_staff: bool
 ) -> ReportFull:
-    lookups = await Lookups.load(session, [report])
-    photos = (await repo.photos_of(session, [report.id]))[report.id]
-    base = public_view(report, lookups, locale, photos)
+    items, _total = await public_items(
+        session, locale, ids=[report.id], limit=1, with_total=False, public_only=False
+    )
+    base = items[0]
     if for_staff:
-        base.description = report.description
-        base.address = report.address
+        base["description"] = report.description
+        base["address"] = report.address
     return ReportFull(
-        **base.model_dump(),
+        **base,
         is_public=report.is_public,
         hidden=report.hidden,
         hidden_reason=report.hidden_reason,
@@ -147,21 +154,39 @@ async def full_view(
 
 
 async def public_list(
-    session: AsyncSession, reports: Sequence[Report], locale: str
+    session: AsyncSession, reports: Sequence[Report], locale: str, *, public_only: bool = False
 ) -> list[ReportPublic]:
-    lookups = await Lookups.load(session, reports)
-    photos = await repo.photos_of(session, [r.id for r in reports])
-    return [public_view(r, lookups, locale, photos[r.id]) for r in reports]
+    """Public views of given reports, in the given order."""
+    if not reports:
+        return []
+    items, _total = await public_items(
+        session,
+        locale,
+        ids=[r.id for r in reports],
+        limit=len(reports),
+        with_total=False,
+        public_only=public_only,
+    )
+    by_code = {item["code"]: item for item in items}
+    return [ReportPublic(**by_code[r.code]) for r in reports if r.code in by_code]
+
+
+async def public_one(session: AsyncSession, report: Report, locale: str) -> ReportPublic:
+    items, _total = await public_items(
+        session, locale, ids=[report.id], limit=1, with_total=False, public_only=False
+    )
+    return ReportPublic(**items[0])
 
 
 async def queue_items(
     session: AsyncSession, reports: Sequence[Report], locale: str
 ) -> list[QueueItem]:
-    lookups = await Lookups.load(session, reports)
+    services = {s.id: s for s in await repo.list_services(session, include_inactive=True)}
+    wards = await repo.wards_by_id(session, {r.ward_id for r in reports if r.ward_id})
     out = []
     for r in reports:
-        ward = lookups.wards.get(r.ward_id) if r.ward_id else None
-        service = lookups.services[r.service_id]
+        ward = wards.get(r.ward_id) if r.ward_id else None
+        service = services[r.service_id]
         out.append(
             QueueItem(
                 code=r.code,
