@@ -218,6 +218,22 @@ def open311_keys_revoke(
     console.print(f"Revoked Open311 key {key.name!r} (id {key.id}).", markup=False)
 
 
+reports_app = typer.Typer(help="Reports, feedback and requests.", no_args_is_help=True)
+app.add_typer(reports_app, name="reports")
+
+
+@reports_app.command("close-resolved")
+def reports_close_resolved() -> None:
+    """Close resolved reports nobody disputed within CITIZENHUB_REPORT_AUTO_CLOSE_DAYS."""
+    from app.reports.service import close_quiet_resolved
+
+    async def run(session: Any, _hasher: Any, settings: Any) -> int:
+        return await close_quiet_resolved(session, settings.report_auto_close_days)
+
+    closed = asyncio.run(_with_session(run))
+    console.print(f"Closed {closed} resolved report(s).")
+
+
 def main() -> None:
     os.environ.setdefault("PYTHONUTF8", "1")
     app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -112,6 +113,13 @@ def create_app(settings: Settings | None = None, *, engine_kwargs: dict | None =
             app.state.engine = create_engine(settings.database_url, **(engine_kwargs or {}))
             app.state.sessionmaker = create_sessionmaker(app.state.engine)
         settings.upload_dir.mkdir(parents=True, exist_ok=True)
+        jobs: list[asyncio.Task[None]] = []
+        if settings.run_dispatcher_in_process:
+            from app.reports.jobs import close_resolved_forever
+
+            jobs.append(
+                asyncio.create_task(close_resolved_forever(app.state.sessionmaker, settings))
+            )
         if settings.is_development and settings.print_demo_credentials:
             from app.demo.loader import print_demo_credentials
 
@@ -119,6 +127,9 @@ def create_app(settings: Settings | None = None, *, engine_kwargs: dict | None =
         try:
             yield
         finally:
+            for job in jobs:
+                job.cancel()
+            await app.state.cache.close()
             if owns_engine:
                 await app.state.engine.dispose()
 

@@ -93,6 +93,12 @@ def test_migrate_seed_and_create_users_non_interactively(cli_env: dict) -> None:
     assert bad_phone.returncode == 2 and "phone" in bad_phone.stderr
 
 
+def test_closing_quiet_resolved_reports(cli_env: dict) -> None:
+    assert run(cli_env, "migrate").returncode == 0
+    result = run(cli_env, "reports", "close-resolved")
+    assert result.returncode == 0 and "Closed 0" in result.stdout
+
+
 def test_production_without_a_secret_key_refuses_to_start(cli_env: dict) -> None:
     env = {**cli_env, "CITIZENHUB_ENVIRONMENT": "production"}
     env.pop("CITIZENHUB_SECRET_KEY", None)

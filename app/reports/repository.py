@@ -451,8 +451,11 @@ async def get_template(session: AsyncSession, template_id: int) -> ResponseTempl
 
 
 async def stale_resolved(session: AsyncSession, before: datetime) -> Sequence[Report]:
+    """Locked and skipped by a concurrent closer on PostgreSQL (several workers may run it)."""
     rows = await session.execute(
-        select(Report).where(Report.status == "resolved", Report.resolved_at < before)
+        select(Report)
+        .where(Report.status == "resolved", Report.resolved_at < before)
+        .with_for_update(skip_locked=True)
     )
     return rows.scalars().all()
 
