@@ -294,22 +294,11 @@ async def public_reports(
     limit: int,
     offset: int,
 ) -> tuple[Sequence[Report], int]:
-    stmt = select(Report).where(Report.is_public.is_(True), Report.hidden.is_(False))
-    if bbox:
-        min_lon, min_lat, max_lon, max_lat = bbox
-        stmt = stmt.where(
-            Report.lat.between(min_lat, max_lat), Report.lon.between(min_lon, max_lon)
-        )
-    if ward_id is not None:
-        stmt = stmt.where(Report.ward_id == ward_id)
-    if service_ids is not None:
-        stmt = stmt.where(Report.service_id.in_(service_ids))
-    if statuses:
-        stmt = stmt.where(Report.status.in_(statuses))
-    if since:
-        stmt = stmt.where(Report.created_at >= since)
-    if until:
-        stmt = stmt.where(Report.created_at < until)
+    """Public reports as ORM objects (Open311 reads them); the JSON API uses public_rows."""
+    stmt = _public_filters(
+        select(Report), bbox=bbox, ward_id=ward_id, service_ids=service_ids, statuses=statuses,
+        since=since, until=until,
+    )
     total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = await session.execute(
         stmt.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit).offset(offset)
