@@ -1106,28 +1106,28 @@ async def edit(
     return back_to(f"/reports/{report.code}", "edited")
 
 
-@router.post("/reports/{code}/withdraw", dependencies=csrf)
-async def withdraw(code: str, request: Request, session: SessionDep, actor: PageActor) -> Response:
+async def _owner_action(
+    request: Request, session: Any, actor: service.Actor, code: str, action: Any, done: str
+) -> Response:
+    """The reporter's one-button actions: the service decides, the page reports back."""
     actor = for_report(request, actor, code)
     report = await service.get_owned(session, code, actor)
     try:
         async with session.begin_nested():
-            await service.withdraw(session, actor, report)
+            await action(session, actor, report)
     except AppError as exc:
         return await _refused(request, session, actor, code, exc)
-    return back_to(f"/reports/{report.code}", "withdrawn")
+    return back_to(f"/reports/{report.code}", done)
+
+
+@router.post("/reports/{code}/withdraw", dependencies=csrf)
+async def withdraw(code: str, request: Request, session: SessionDep, actor: PageActor) -> Response:
+    return await _owner_action(request, session, actor, code, service.withdraw, "withdrawn")
 
 
 @router.post("/reports/{code}/confirm", dependencies=csrf)
 async def confirm(code: str, request: Request, session: SessionDep, actor: PageActor) -> Response:
-    actor = for_report(request, actor, code)
-    report = await service.get_owned(session, code, actor)
-    try:
-        async with session.begin_nested():
-            await service.confirm(session, actor, report)
-    except AppError as exc:
-        return await _refused(request, session, actor, code, exc)
-    return back_to(f"/reports/{report.code}", "confirmed")
+    return await _owner_action(request, session, actor, code, service.confirm, "confirmed")
 
 
 @router.post("/reports/{code}/dispute", dependencies=csrf)

@@ -296,8 +296,13 @@ async def public_reports(
 ) -> tuple[Sequence[Report], int]:
     """Public reports as ORM objects (Open311 reads them); the JSON API uses public_rows."""
     stmt = _public_filters(
-        select(Report), bbox=bbox, ward_id=ward_id, service_ids=service_ids, statuses=statuses,
-        since=since, until=until,
+        select(Report),
+        bbox=bbox,
+        ward_id=ward_id,
+        service_ids=service_ids,
+        statuses=statuses,
+        since=since,
+        until=until,
     )
     total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = await session.execute(

@@ -5,18 +5,13 @@ Never downloads a browser: Chromium comes from apt (see .ci/run)."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests import dbutil
+from tests.liveserver import live_server as run_live_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -30,68 +25,12 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("live")
-    pg_url = (
-        dbutil.create_postgres_database(dbutil.POSTGRES_URL, "live")
-        if dbutil.POSTGRES_URL
-        else None
-    )
-    env = {
-        **os.environ,
-        "CITIZENHUB_ENVIRONMENT": "development",
-        "CITIZENHUB_DATABASE_URL": pg_url or dbutil.sqlite_url(tmp, "live"),
-        "CITIZENHUB_UPLOAD_DIR": str(tmp / "uploads"),
-        "CITIZENHUB_PRINT_DEMO_CREDENTIALS": "false",
-        "CITIZENHUB_LOG_LEVEL": "WARNING",
-        "CITIZENHUB_RATE_LIMIT_READ_PER_MINUTE": "100000",
-        "CITIZENHUB_RATE_LIMIT_WRITE_PER_MINUTE": "100000",
-        "CITIZENHUB_PASSWORD_HASH_MEMORY_KIB": "8192",
-        "CITIZENHUB_PASSWORD_HASH_TIME_COST": "1",
-    }
-    cli = str(BIN / "citizen-hub")
-    for command in ("migrate", "seed-demo"):
-        subprocess.run([cli, command], env=env, check=True, capture_output=True, timeout=120)
-    port = _free_port()
-    log = (tmp / "server.log").open("w")
-    server = subprocess.Popen(
-        [cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {(tmp / 'server.log').read_text()}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        if pg_url:
-            dbutil.drop_postgres_database(pg_url)
+    with run_live_server(tmp_path_factory.mktemp("live"), "live") as live:
+        yield live.base
 
 
 # Package scope: Playwright's sync API keeps its own event loop running while open, which

@@ -68,7 +68,9 @@ def test_create_list_revoke(cli_env: dict[str, str]) -> None:
     assert row.name == "vnpost" and row.key_hash == hash_secret(key) and row.revoked_at is None
 
     again = run(cli_env, "open311-keys", "create", "--name", "vnpost")
-    assert again.returncode == 1 and "thu hồi" in again.stderr  # the default language: "revoke it first"
+    assert (
+        again.returncode == 1 and "thu hồi" in again.stderr
+    )  # the default language: "revoke it first"
     bad_name = run(cli_env, "open311-keys", "create", "--name", "đối tác có dấu cách")
     assert bad_name.returncode == 2
     assert run(cli_env, "open311-keys", "create").returncode == 2  # --name is required
