@@ -15,7 +15,7 @@ from app.auth.tokens import hash_secret
 from app.db import create_engine
 from app.open311.models import Open311Key
 from tests import dbutil
-from tests.open311.conftest import CLI
+from tests.liveserver import CLI
 
 
 @pytest.fixture(scope="module")
