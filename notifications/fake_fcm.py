@@ -1,0 +1,141 @@
+"""A fake FCM HTTP v1 endpoint, as an ASGI app, for tests and local development.
+
+It answers ``POST /v1/projects/{project}/messages:send`` the way FCM does: ``{"name":
+"projects/<p>/messages/<id>"}`` on success, FCM's error JSON (with the ``FcmError`` detail) on
+failure. What fails is scripted: per token by prefix rules, and by a queue of forced failures
+(:meth:`FakeFcm.fail_next`) that applies to the next requests whatever their target. Every
+accepted message is recorded in :attr:`FakeFcm.accepted`; every request in
+:attr:`FakeFcm.requests`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+#: errorCode -> (HTTP status, canonical status), as FCM answers.
+ERRORS: dict[str, tuple[int, str]] = {
+    "UNREGISTERED": (404, "NOT_FOUND"),
+    "INVALID_ARGUMENT": (400, "INVALID_ARGUMENT"),
+    "QUOTA_EXCEEDED": (429, "RESOURCE_EXHAUSTED"),
+    "UNAVAILABLE": (503, "UNAVAILABLE"),
+    "INTERNAL": (500, "INTERNAL"),
+    "SENDER_ID_MISMATCH": (403, "PERMISSION_DENIED"),
+    "THIRD_PARTY_AUTH_ERROR": (401, "UNAUTHENTICATED"),
+}
+
+#: Default per-token rules: tokens starting with the prefix fail with the code.
+DEFAULT_RULES: dict[str, str] = {
+    "dead-": "UNREGISTERED",
+    "bad-": "INVALID_ARGUMENT",
+    "quota-": "QUOTA_EXCEEDED",
+    "down-": "UNAVAILABLE",
+    "boom-": "INTERNAL",
+    "alien-": "SENDER_ID_MISMATCH",
+    "apns-": "THIRD_PARTY_AUTH_ERROR",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """One message FCM accepted: its target and the ``message`` object as posted."""
+
+    project: str
+    message_id: str
+    token: str | None
+    topic: str | None
+    message: dict[str, Any]
+
+
+@dataclass
+class FakeFcm:
+    """The fake; an instance is an ASGI app (pass it to ``httpx.ASGITransport(app=...)``)."""
+
+    rules: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_RULES))
+    retry_after: int = 30
+    accepted: list[Accepted] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._queue: deque[str] = deque()
+        self._ids = itertools.count(1)
+        self._app = Starlette(
+            routes=[Route("/v1/projects/{project}/messages:send", self._send, methods=["POST"])]
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+    def fail_next(self, n: int, code: str) -> None:
+        """Make the next ``n`` requests fail with ``code`` (an FCM errorCode), whatever the
+        target."""
+        if code not in ERRORS:
+            raise ValueError(f"unknown FCM error code {code!r}")
+        self._queue.extend([code] * n)
+
+    def accepted_tokens(self) -> list[str]:
+        """The tokens of accepted messages, in order of acceptance."""
+        return [a.token for a in self.accepted if a.token is not None]
+
+    def error(self, code: str, message: str = "") -> JSONResponse:
+        """FCM's error response for ``code``."""
+        status, canonical = ERRORS[code]
+        body = {
+            "error": {
+                "code": status,
+                "message": message or f"fake FCM: {code}",
+                "status": canonical,
+                "details": [
+                    {
+                        "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError",
+                        "errorCode": code,
+                    }
+                ],
+            }
+        }
+        headers = {"Retry-After": str(self.retry_after)} if code == "QUOTA_EXCEEDED" else None
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    def _rule_for(self, token: str | None) -> str | None:
+        if token is None:
+            return None
+        for prefix, code in self.rules.items():
+            if token.startswith(prefix):
+                return code
+        return None
+
+    async def _send(self, request: Request) -> JSONResponse:
+        project = request.path_params["project"]
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return JSONResponse(
+                {"error": {"code": 401, "message": "no credentials", "status": "UNAUTHENTICATED"}},
+                status_code=401,
+            )
+        try:
+            payload = json.loads(await request.body())
+            message = payload["message"]
+        except (ValueError, KeyError, TypeError):
+            return self.error("INVALID_ARGUMENT", "malformed request")
+        self.requests.append(payload)
+        token = message.get("token") or message.get("fid")
+        topic = message.get("topic")
+        if sum(message.get(k) is not None for k in ("token", "fid", "topic", "condition")) != 1:
+            return self.error("INVALID_ARGUMENT", "exactly one target required")
+        if self._queue:
+            return self.error(self._queue.popleft())
+        code = self._rule_for(token)
+        if code is not None:
+            return self.error(code)
+        message_id = f"fake-{next(self._ids)}"
+        if not payload.get("validate_only"):
+            self.accepted.append(Accepted(project, message_id, token, topic, message))
+        return JSONResponse({"name": f"projects/{project}/messages/{message_id}"})
