@@ -67,6 +67,8 @@ PROTECTED: list[Endpoint] = [
     Endpoint("DELETE", DayPath("/api/v1/calendar/days/{day}"), Role.staff),
     # Reports: {code} is an open report of the acting staff member's department.
     Endpoint("GET", "/api/v1/me/reports", Role.citizen),
+    Endpoint("GET", "/api/v1/me/notifications", Role.citizen),
+    Endpoint("POST", "/api/v1/me/notifications/read", Role.citizen, {"ids": None}),
     Endpoint("POST", "/api/v1/reports/{code}/follow", Role.citizen),
     Endpoint("DELETE", "/api/v1/reports/{code}/follow", Role.citizen),
     Endpoint("GET", "/api/v1/staff/reports", Role.staff),

@@ -6,6 +6,8 @@ the vi catalog translates them, the en catalog may override wording.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
@@ -57,6 +59,16 @@ def set_locale(locale: str) -> None:
 
 def get_locale() -> str:
     return _current_locale.get()
+
+
+@contextmanager
+def use_locale(locale: str) -> Iterator[None]:
+    """Translate in another language for a while (a notification in its recipient's language)."""
+    token = _current_locale.set(locale if locale in SUPPORTED_LOCALES else SUPPORTED_LOCALES[0])
+    try:
+        yield
+    finally:
+        _current_locale.reset(token)
 
 
 def gettext(message: str, **variables: object) -> str:

@@ -35,6 +35,7 @@ from app.org import repository as org_repo
 from app.reports import repository as repo
 from app.reports import service, views
 from app.reports.api import MAX_PHOTOS, _discard, _ingest, _throttle_submission, locale_of
+from app.reports.labels import STATUS_LABELS, status_label
 from app.reports.models import (
     OPEN_STATUSES,
     AttributeType,
@@ -71,18 +72,6 @@ THUMB_SIDE = 320
 
 # Labels -----------------------------------------------------------------------------------
 
-STATUS_LABELS: dict[str, str] = {
-    Status.submitted: N_("Sent"),
-    Status.acknowledged: N_("Received"),
-    Status.in_progress: N_("In progress"),
-    Status.resolved: N_("Resolved"),
-    Status.rejected: N_("Not accepted"),
-    Status.duplicate: N_("Duplicate"),
-    Status.referred: N_("Passed to another authority"),
-    Status.closed: N_("Closed"),
-    Status.reopened: N_("Reopened"),
-    Status.withdrawn: N_("Withdrawn"),
-}
 GROUP_LABELS: dict[str, str] = {
     ServiceGroup.roads_lighting: N_("Roads and street lights"),
     ServiceGroup.environment_sanitation: N_("Environment and sanitation"),
@@ -136,10 +125,6 @@ DONE_MESSAGES: dict[str, str] = {
     "merged": N_("The case is merged."),
     "hidden": N_("The report is hidden from public view."),
 }
-
-
-def status_label(value: str | None) -> str:
-    return _(STATUS_LABELS[value]) if value in STATUS_LABELS else (value or "")
 
 
 def event_label(event: EventRead) -> str:
