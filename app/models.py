@@ -3,6 +3,7 @@
 from app.auth.models import AuthSession, Consent, RefreshToken, User
 from app.calendar.models import CalendarDay
 from app.db import Base
+from app.devices.models import Device
 from app.inbox.models import Notification
 from app.open311.models import Open311Key
 from app.org.models import Department, Ward
@@ -25,6 +26,7 @@ __all__ = [
     "CalendarDay",
     "Consent",
     "Department",
+    "Device",
     "IdempotentRequest",
     "Notification",
     "Open311Key",

@@ -68,6 +68,7 @@ PROTECTED: list[Endpoint] = [
     # Reports: {code} is an open report of the acting staff member's department.
     Endpoint("GET", "/api/v1/me/reports", Role.citizen),
     Endpoint("GET", "/api/v1/me/notifications", Role.citizen),
+    Endpoint("GET", "/api/v1/me/devices", Role.citizen),
     Endpoint("POST", "/api/v1/me/notifications/read", Role.citizen, {"ids": None}),
     Endpoint("POST", "/api/v1/reports/{code}/follow", Role.citizen),
     Endpoint("DELETE", "/api/v1/reports/{code}/follow", Role.citizen),
@@ -140,6 +141,9 @@ PUBLIC_WRITES = {
     ("POST", "/api/v1/reports/multipart"),
     ("POST", "/api/v1/reports/lookup"),
     ("POST", "/api/v1/reports/{code}/support"),
+    # Devices: anonymous installs register too; forgetting a token needs the token itself.
+    ("POST", "/api/v1/devices"),
+    ("POST", "/api/v1/devices/forget"),
 }
 
 ROLES: list[Role | None] = [None, Role.citizen, Role.staff, Role.manager, Role.admin]
