@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import ROLE_RANK, Role
 from tests.builders import create_department, create_service, signed_in
-from tests.calendar.permissions import DayPath
 
 
 @dataclass(frozen=True)
@@ -63,8 +62,8 @@ PROTECTED: list[Endpoint] = [
         Role.staff,
         {"day": "2027-03-08", "kind": "day_off", "name_vi": "Nghỉ bù", "name_en": "Bridge day"},
     ),
-    Endpoint("PATCH", DayPath("/api/v1/calendar/days/{day}"), Role.staff, {"note": "Ghi chú"}),
-    Endpoint("DELETE", DayPath("/api/v1/calendar/days/{day}"), Role.staff),
+    Endpoint("PATCH", "/api/v1/calendar/days/{day}", Role.staff, {"note": "Ghi chú"}),
+    Endpoint("DELETE", "/api/v1/calendar/days/{day}", Role.staff),
     # Reports: {code} is an open report of the acting staff member's department.
     Endpoint("GET", "/api/v1/me/reports", Role.citizen),
     Endpoint("GET", "/api/v1/me/notifications", Role.citizen),
@@ -191,6 +190,7 @@ async def _context(
     )
     assert r.status_code == 201, r.text
     return {
+        "day": "2027-03-08",  # a calendar day the role matrix's write endpoints address
         "code": r.json()["code"],
         "service_code": service.code,
         "department_code": department.code,
