@@ -1,5 +1,7 @@
 """Every domain's models, imported in one place: the target of Alembic's autogenerate."""
 
+from app.alerts.models import Alert, alert_ward
+from app.audit.models import AuditEntry
 from app.auth.models import AuthSession, Consent, RefreshToken, User
 from app.calendar.models import CalendarDay
 from app.db import Base
@@ -7,6 +9,8 @@ from app.devices.models import Device
 from app.inbox.models import Notification
 from app.open311.models import Open311Key
 from app.org.models import Department, Ward
+from app.preferences.models import AlertArea, NotificationPreference, ReportSubscription
+from app.push.models import ChannelHalt, Delivery, DeviceTopic, TopicChange
 from app.reports.models import (
     IdempotentRequest,
     Report,
@@ -21,25 +25,35 @@ from app.reports.models import (
 )
 
 __all__ = [
+    "Alert",
+    "AlertArea",
+    "AuditEntry",
     "AuthSession",
     "Base",
     "CalendarDay",
+    "ChannelHalt",
     "Consent",
+    "Delivery",
     "Department",
     "Device",
+    "DeviceTopic",
     "IdempotentRequest",
     "Notification",
+    "NotificationPreference",
     "Open311Key",
     "RefreshToken",
     "Report",
     "ReportEvent",
     "ReportFollower",
     "ReportPhoto",
+    "ReportSubscription",
     "ReportSupport",
     "ResponseTemplate",
     "Service",
     "ServiceAttribute",
     "ServiceRoute",
+    "TopicChange",
     "User",
     "Ward",
+    "alert_ward",
 ]

@@ -11,7 +11,6 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.inbox.models import Notification
 from app.org.models import Department, Ward
 from app.reports.models import (
     OPEN_STATUSES,
@@ -420,10 +419,6 @@ async def move_supporters_and_followers(
     await session.flush()
     count = await session.scalar(select(func.count()).where(ReportSupport.report_id == target_id))
     await session.execute(update(Report).where(Report.id == target_id).values(support_count=count))
-
-
-async def add_notifications(session: AsyncSession, rows: list[Notification]) -> None:
-    session.add_all(rows)
 
 
 async def templates_for(

@@ -24,6 +24,7 @@ from app.kit.i18n import gettext as _
 from app.kit.text import fold
 from app.org import repository as org_repo
 from app.org.service import locate_ward
+from app.push import outbox
 from app.reports import repository as repo
 from app.reports.models import (
     OPEN_STATUSES,
@@ -522,7 +523,7 @@ async def _notify(
     if actor.user is not None:
         recipients.discard(actor.user.id)
     payload = {"code": report.code, "status": report.status, **data}
-    await repo.add_notifications(
+    await outbox.notify(
         session,
         [
             Notification(
