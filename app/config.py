@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     firebase_credentials_file: Path | None = None
     firebase_project_id: str | None = None
     fcm_endpoint_url: str | None = None
+    # Where this site is reachable from outside (https://hub.example.vn): push links open there.
+    public_base_url: str | None = None
 
     # argon2id cost (RFC 9106 low-memory profile by default); tests lower it to stay fast.
     password_hash_time_cost: int = 3

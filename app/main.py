@@ -62,6 +62,10 @@ TAGS = [
         "description": "Working the cases: queue, status, notes, merge, hide.",
     },
     {"name": "devices", "description": "Push notification tokens of app installs."},
+    {
+        "name": "preferences",
+        "description": "Notification settings, report subscriptions and emergency-alert areas.",
+    },
     {"name": "inbox", "description": "A signed-in person's notifications, read and unread."},
     {"name": "operations", "description": "Health and readiness probes."},
     {"name": "media", "description": "Photos attached to reports and their thumbnails (JPEG)."},
@@ -78,6 +82,7 @@ def _routers(app: FastAPI) -> None:
     from app.auth import pages as auth_pages
     from app.calendar import api as calendar_api
     from app.devices import api as devices_api
+    from app.preferences import api as preferences_api
     from app.inbox import api as inbox_api
     from app.open311 import api as open311_api
     from app.ops import api as ops_api
@@ -97,6 +102,7 @@ def _routers(app: FastAPI) -> None:
     app.include_router(reports_api.staff_router)
     app.include_router(inbox_api.router)
     app.include_router(devices_api.router)
+    app.include_router(preferences_api.router)
     app.include_router(reports_pages.router)
     app.include_router(open311_api.router)
     app.include_router(web_pages.router)

@@ -28,7 +28,9 @@ class FcmErrorCode(StrEnum):
 #: Transient: try again later, with backoff (and after Retry-After when given).
 RETRYABLE = frozenset({"UNAVAILABLE", "INTERNAL", "QUOTA_EXCEEDED", "DEADLINE_EXCEEDED", "UNKNOWN"})
 #: The request itself is wrong; sending it again would fail again.
-PERMANENT = frozenset({"INVALID_ARGUMENT", "FAILED_PRECONDITION", "OUT_OF_RANGE"})
+PERMANENT = frozenset(
+    {"INVALID_ARGUMENT", "FAILED_PRECONDITION", "OUT_OF_RANGE", "MESSAGE_TOO_LARGE"}
+)
 #: The token is gone (app uninstalled, token rotated) or belongs to another sender: delete it.
 DEAD_TOKEN = frozenset({"UNREGISTERED", "SENDER_ID_MISMATCH"})
 #: The channel is misconfigured (APNs/web push credentials, our own service account): stop

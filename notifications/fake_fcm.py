@@ -2,7 +2,9 @@
 
 It answers ``POST /v1/projects/{project}/messages:send`` the way FCM does: ``{"name":
 "projects/<p>/messages/<id>"}`` on success, FCM's error JSON (with the ``FcmError`` detail) on
-failure. What fails is scripted: per token by prefix rules, and by a queue of forced failures
+failure; and FCM's topic registrations API (``POST|DELETE
+/v1/projects/{project}/registrations/{token}/topicSubscriptions[/{topic}]``), keeping who follows
+which topic in :attr:`FakeFcm.topics`. What fails is scripted: per token by prefix rules, and by a queue of forced failures
 (:meth:`FakeFcm.fail_next`) that applies to the next requests whatever their target. Every
 accepted message is recorded in :attr:`FakeFcm.accepted`; every request in
 :attr:`FakeFcm.requests`.
@@ -64,12 +66,21 @@ class FakeFcm:
     retry_after: int = 30
     accepted: list[Accepted] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    topics: dict[str, set[str]] = field(default_factory=dict)
+    #: Keep every accepted message (tests); a benchmark turns it off to measure the server alone.
+    record: bool = True
 
     def __post_init__(self) -> None:
         self._queue: deque[str] = deque()
         self._ids = itertools.count(1)
+        self.accepted_count = 0
+        registrations = "/v1/projects/{project}/registrations/{token}/topicSubscriptions"
         self._app = Starlette(
-            routes=[Route("/v1/projects/{project}/messages:send", self._send, methods=["POST"])]
+            routes=[
+                Route("/v1/projects/{project}/messages:send", self._send, methods=["POST"]),
+                Route(registrations, self._subscribe, methods=["POST"]),
+                Route(registrations + "/{topic}", self._unsubscribe, methods=["DELETE"]),
+            ]
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -105,6 +116,40 @@ class FakeFcm:
         headers = {"Retry-After": str(self.retry_after)} if code == "QUOTA_EXCEEDED" else None
         return JSONResponse(body, status_code=status, headers=headers)
 
+    def members(self, topic: str) -> set[str]:
+        """The tokens subscribed to ``topic``."""
+        return set(self.topics.get(topic, ()))
+
+    def _refusal(self, request: Request, token: str | None) -> JSONResponse | None:
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return JSONResponse(
+                {"error": {"code": 401, "message": "no credentials", "status": "UNAUTHENTICATED"}},
+                status_code=401,
+            )
+        if self._queue:
+            return self.error(self._queue.popleft())
+        code = self._rule_for(token)
+        return self.error(code) if code is not None else None
+
+    async def _subscribe(self, request: Request) -> JSONResponse:
+        token = request.path_params["token"]
+        topic = request.query_params.get("topic_name", "")
+        refusal = self._refusal(request, token)
+        if refusal is not None:
+            return refusal
+        if not topic:
+            return self.error("INVALID_ARGUMENT", "topic_name required")
+        self.topics.setdefault(topic, set()).add(token)
+        return JSONResponse({})
+
+    async def _unsubscribe(self, request: Request) -> JSONResponse:
+        token = request.path_params["token"]
+        refusal = self._refusal(request, token)
+        if refusal is not None:
+            return refusal
+        self.topics.get(request.path_params["topic"], set()).discard(token)
+        return JSONResponse({})
+
     def _rule_for(self, token: str | None) -> str | None:
         if token is None:
             return None
@@ -125,7 +170,8 @@ class FakeFcm:
             message = payload["message"]
         except (ValueError, KeyError, TypeError):
             return self.error("INVALID_ARGUMENT", "malformed request")
-        self.requests.append(payload)
+        if self.record:
+            self.requests.append(payload)
         token = message.get("token") or message.get("fid")
         topic = message.get("topic")
         if sum(message.get(k) is not None for k in ("token", "fid", "topic", "condition")) != 1:
@@ -137,5 +183,7 @@ class FakeFcm:
             return self.error(code)
         message_id = f"fake-{next(self._ids)}"
         if not payload.get("validate_only"):
-            self.accepted.append(Accepted(project, message_id, token, topic, message))
+            self.accepted_count += 1
+            if self.record:
+                self.accepted.append(Accepted(project, message_id, token, topic, message))
         return JSONResponse({"name": f"projects/{project}/messages/{message_id}"})

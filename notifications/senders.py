@@ -7,7 +7,8 @@ firebase-admin 7.7 has no endpoint or transport setting, so :class:`FirebaseSend
 private attributes of the messaging service (pinned by ``firebase-admin==7.7.*``; checked at
 start-up, so an upgrade that moves them fails loudly rather than sending elsewhere):
 
-* ``_MessagingService._fcm_url`` is replaced when ``endpoint_url`` is given;
+* ``_MessagingService._fcm_url`` and ``_fcm_topic_url`` (topic subscriptions) are replaced when
+  ``endpoint_url`` is given;
 * every ``HttpxRetryTransport`` in ``_async_client._mounts`` gets a no-retry ``_retry`` (the SDK
   would otherwise retry 500/503 up to 4 times with real sleeps, hiding failures from our
   :class:`~notifications.policy.RetryPolicy` and inflating request counts) and, when
@@ -40,13 +41,17 @@ from firebase_admin._retry import HttpxRetry, HttpxRetryTransport
 from google.auth import credentials as google_credentials
 
 from notifications.errors import Outcome, classify
-from notifications.message import PushMessage
+from notifications.message import TOKEN_PAYLOAD_LIMIT, PushMessage
 from notifications.policy import parse_retry_after
 
 logger = logging.getLogger(__name__)
 
 #: FCM's documented maximum for ``send_each``: at most 500 messages per call.
 MAX_BATCH = 500
+#: The error code of a message refused before sending because it is over FCM's size limit.
+TOO_LARGE = "MESSAGE_TOO_LARGE"
+#: firebase-admin's limit for one topic (un)subscription call.
+MAX_TOPIC_BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +83,21 @@ class Sender(Protocol):
         """Send ``message`` to each token; one result per token, in order."""
         ...
 
+    async def send_many(self, items: Sequence[tuple[str, PushMessage]]) -> list[TokenResult]:
+        """Send each (token, message) pair, each message its own; one result per pair, in
+        order."""
+        ...
+
     async def send_topic(self, topic: str, message: PushMessage) -> TopicResult:
         """Send ``message`` to every subscriber of ``topic``."""
+        ...
+
+    async def subscribe(self, tokens: list[str], topic: str) -> list[TokenResult]:
+        """Subscribe each token to ``topic``; one result per token, in order."""
+        ...
+
+    async def unsubscribe(self, tokens: list[str], topic: str) -> list[TokenResult]:
+        """Unsubscribe each token from ``topic``; one result per token, in order."""
         ...
 
     async def aclose(self) -> None:
@@ -96,8 +114,14 @@ class LogSender:
 
     async def send(self, tokens: list[str], message: PushMessage) -> list[TokenResult]:
         message.check_size(topic=False)
+        return await self.send_many([(token, message) for token in tokens])
+
+    async def send_many(self, items: Sequence[tuple[str, PushMessage]]) -> list[TokenResult]:
         results = []
-        for token in tokens:
+        for token, message in items:
+            if message.payload_size() > TOKEN_PAYLOAD_LIMIT:
+                results.append(TokenResult(token, "invalid", error_code=TOO_LARGE))
+                continue
             message_id = f"log-{next(self._ids)}"
             self._log.info(
                 "push %s to token %s: %s | %s | data=%s",
@@ -122,6 +146,14 @@ class LogSender:
             message.fcm_data(),
         )
         return TopicResult(topic, "sent", message_id=message_id)
+
+    async def subscribe(self, tokens: list[str], topic: str) -> list[TokenResult]:
+        self._log.info("subscribe %d token(s) to topic %s", len(tokens), topic)
+        return [TokenResult(token, "sent") for token in tokens]
+
+    async def unsubscribe(self, tokens: list[str], topic: str) -> list[TokenResult]:
+        self._log.info("unsubscribe %d token(s) from topic %s", len(tokens), topic)
+        return [TokenResult(token, "sent") for token in tokens]
 
     async def aclose(self) -> None:
         return None
@@ -231,13 +263,44 @@ class FirebaseSender:
     async def send(self, tokens: list[str], message: PushMessage) -> list[TokenResult]:
         """Send to each token in batches of at most 500 ``send_each_async`` calls' worth."""
         message.check_size(topic=False)
-        results: list[TokenResult] = []
-        for start in range(0, len(tokens), MAX_BATCH):
-            batch = tokens[start : start + MAX_BATCH]
-            fcm_messages = [self.build(message, token=token) for token in batch]
+        return await self.send_many([(token, message) for token in tokens])
+
+    async def send_many(self, items: Sequence[tuple[str, PushMessage]]) -> list[TokenResult]:
+        """Each (token, message) pair, in ``send_each_async`` batches of at most 500. A message
+        over FCM's size limit is not sent: its result is ``invalid`` (MESSAGE_TOO_LARGE)."""
+        results: dict[int, TokenResult] = {}
+        sendable: list[tuple[int, str, PushMessage]] = []
+        for index, (token, message) in enumerate(items):
+            if message.payload_size() > TOKEN_PAYLOAD_LIMIT:
+                results[index] = TokenResult(token, "invalid", error_code=TOO_LARGE)
+            else:
+                sendable.append((index, token, message))
+        for start in range(0, len(sendable), MAX_BATCH):
+            batch = sendable[start : start + MAX_BATCH]
+            fcm_messages = [self.build(message, token=token) for _i, token, message in batch]
             response = await messaging.send_each_async(fcm_messages, dry_run=False, app=self._app)
-            for token, item in zip(batch, response.responses, strict=True):
-                results.append(_token_result(token, item))
+            for (index, token, _message), item in zip(batch, response.responses, strict=True):
+                results[index] = _token_result(token, item)
+        return [results[index] for index in range(len(items))]
+
+    async def subscribe(self, tokens: list[str], topic: str) -> list[TokenResult]:
+        """FCM's registrations API, at most 1,000 tokens a call (the SDK's limit)."""
+        return await self._manage_topic(tokens, topic, messaging.subscribe_to_topic_async)
+
+    async def unsubscribe(self, tokens: list[str], topic: str) -> list[TokenResult]:
+        return await self._manage_topic(tokens, topic, messaging.unsubscribe_from_topic_async)
+
+    async def _manage_topic(
+        self, tokens: list[str], topic: str, call: Callable[..., Any]
+    ) -> list[TokenResult]:
+        results: list[TokenResult] = []
+        for start in range(0, len(tokens), MAX_TOPIC_BATCH):
+            batch = tokens[start : start + MAX_TOPIC_BATCH]
+            response = await call(batch, topic, app=self._app)
+            errors = {error.index: error.reason for error in response.errors}
+            for index, token in enumerate(batch):
+                code = errors.get(index)
+                results.append(TokenResult(token, classify(code), error_code=code))
         return results
 
     async def send_topic(self, topic: str, message: PushMessage) -> TopicResult:
@@ -330,7 +393,7 @@ def _adjust_service(
     Pin-sensitive (firebase-admin 7.7 private attributes); see the module docstring.
     """
     mounts: Sequence[Any] = list(getattr(service._async_client, "_mounts", {}).values())
-    if not hasattr(service, "_fcm_url") or not mounts:
+    if not hasattr(service, "_fcm_url") or not hasattr(service, "_fcm_topic_url") or not mounts:
         raise RuntimeError("firebase-admin internals changed: cannot configure FCM sender")
     for mount in mounts:
         if not isinstance(mount, HttpxRetryTransport) or not hasattr(mount, "_wrapped_transport"):
@@ -339,4 +402,6 @@ def _adjust_service(
         if transport is not None:
             mount._wrapped_transport = transport
     if endpoint_url is not None:
-        service._fcm_url = f"{endpoint_url.rstrip('/')}/v1/projects/{project_id}/messages:send"
+        base = f"{endpoint_url.rstrip('/')}/v1/projects/{project_id}"
+        service._fcm_url = f"{base}/messages:send"
+        service._fcm_topic_url = f"{base}/registrations"

@@ -307,8 +307,12 @@ async def update_me(
 ) -> User:
     if "full_name" in fields:
         user.full_name = full_name
-    if "locale" in fields and locale:
+    if "locale" in fields and locale and locale != user.locale:
         user.locale = locale
+        await session.flush()
+        from app.push.topic_sync import sync_user
+
+        await sync_user(session, user.id)  # alert topics follow the language
     await session.flush()
     return user
 

@@ -10,6 +10,7 @@ from app.devices import service
 from app.devices.schemas import DeviceForget, DeviceIn, DeviceRead
 from app.errors import NotFound
 from app.kit.i18n import gettext as _
+from app.push import topic_sync
 
 router = APIRouter(prefix="/api/v1", tags=["devices"])
 
@@ -17,8 +18,21 @@ router = APIRouter(prefix="/api/v1", tags=["devices"])
 @router.post("/devices", response_model=DeviceRead, summary="Register or refresh a push token")
 async def register(data: DeviceIn, user: OptionalUser, session: SessionDep) -> Any:
     """Call at every app start: it refreshes the token's last-seen time. Signed in, the device
-    belongs to the account; otherwise to the anonymous install id."""
-    return await service.register(session, user, data)
+    belongs to the account; otherwise to the anonymous install id. The device follows the
+    province-wide emergency alerts in its language, and those of its chosen wards."""
+    device = await service.register(session, user, data)
+    return _read(device, await topic_sync.topics_of(session, device.id))
+
+
+def _read(device: Any, topics: list[str]) -> DeviceRead:
+    return DeviceRead(
+        platform=device.platform,
+        locale=device.locale,
+        created_at=device.created_at,
+        last_seen_at=device.last_seen_at,
+        stale=device.stale_at is not None,
+        topics=topics,
+    )
 
 
 @router.post(
@@ -34,12 +48,6 @@ async def forget(data: DeviceForget, session: SessionDep) -> None:
 @router.get("/me/devices", response_model=list[DeviceRead], summary="My devices")
 async def mine(user: CurrentUser, session: SessionDep) -> Any:
     return [
-        DeviceRead(
-            platform=d.platform,
-            locale=d.locale,
-            created_at=d.created_at,
-            last_seen_at=d.last_seen_at,
-            stale=d.stale_at is not None,
-        )
+        _read(d, await topic_sync.topics_of(session, d.id))
         for d in await service.devices_of(session, user.id)
     ]

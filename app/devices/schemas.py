@@ -35,3 +35,6 @@ class DeviceRead(BaseModel):
     created_at: datetime
     last_seen_at: datetime
     stale: bool = False
+    topics: list[str] = Field(
+        default_factory=list, description="The alert topics this device follows"
+    )

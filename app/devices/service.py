@@ -37,13 +37,26 @@ async def register(session: AsyncSession, user: User | None, data: DeviceIn) -> 
     device.last_seen_at = now
     device.stale_at = None
     await session.flush()
+    from app.push.topic_sync import sync_devices
+
+    await sync_devices(session, [device.id])
     return device
 
 
 async def forget(session: AsyncSession, token: str) -> bool:
-    """Whoever holds a token may unregister it: the token is the proof."""
-    result = await session.execute(delete(Device).where(Device.token == token))
-    return bool(getattr(result, "rowcount", 0))
+    """Whoever holds a token may unregister it: the token is the proof. It leaves its alert
+    topics too, so nothing reaches it any more."""
+    from app.push.topic_sync import leave_all
+
+    device = (
+        await session.execute(select(Device).where(Device.token == token))
+    ).scalar_one_or_none()
+    if device is None:
+        return False
+    await leave_all(session, device)
+    await session.delete(device)
+    await session.flush()
+    return True
 
 
 async def forget_dead(session: AsyncSession, tokens: list[str]) -> int:

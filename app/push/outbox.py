@@ -58,7 +58,7 @@ async def notify(
     await session.flush()
     user_ids = sorted({n.user_id for n in notifications})
     rows = await session.execute(select(User.id, User.locale).where(User.id.in_(user_ids)))
-    locales = {user_id: locale for user_id, locale in rows.tuples()}
+    locales = {user_id: locale for user_id, locale in rows}
     prefs = {
         p.user_id: p
         for p in (
@@ -73,7 +73,7 @@ async def notify(
         .where(Device.user_id.in_(user_ids), Device.stale_at.is_(None))
         .order_by(Device.id)
     )
-    for user_id, device_id, platform in rows.tuples():
+    for user_id, device_id, platform in rows:
         devices.setdefault(user_id, []).append((device_id, platform))
     deliveries: list[Delivery] = []
     for note in notifications:

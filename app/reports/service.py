@@ -356,6 +356,19 @@ async def submit(
     if user is not None:
         session.add(ReportFollower(report_id=report.id, user_id=user.id))
     stored = await _attach_photos(session, report, event, photos or [], "submission")
+    if report.is_public:
+        from app.preferences.service import notify_area_subscribers
+
+        await notify_area_subscribers(
+            session,
+            report_id=report.id,
+            code=report.code,
+            ward_id=report.ward_id,
+            group=service.group,
+            service_name_vi=service.name_vi,
+            service_name_en=service.name_en,
+            exclude={user.id} if user is not None else set(),
+        )
     return Submitted(report, secret, stored)
 
 

@@ -1,0 +1,624 @@
+"""The dispatcher: sends what the outbox holds, after the commit that wrote it.
+
+Each round claims a batch of queued deliveries (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+several dispatchers share the work without sending a record twice; on SQLite the single writer
+and the lease do the same), commits the claim, sends, and records each outcome:
+
+    queued -> sending -> sent | failed | dead (token removed) | queued again (retry, later)
+
+A dispatcher that dies between sending and recording leaves rows in ``sending``; the sweeper puts
+them back in the queue when their lease runs out, so delivery is at least once. Every push
+carries its record id (``nid`` for a notification, ``alert_id`` for an alert) so clients drop
+duplicates; the inbox row is never written twice because it is not written here at all.
+
+Quiet hours apply here, when a push would go out: a normal-priority notification due inside its
+recipient's quiet hours waits for their end. Alerts go to topics and never wait for quiet hours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db import utcnow
+from app.devices.models import Device
+from app.inbox.models import Notification
+from app.inbox.texts import render as render_text
+from app.preferences.models import NotificationPreference
+from app.push.models import ChannelHalt, Delivery, DeliveryStatus, TopicChange
+from app.push.outbox import quiet_until
+from notifications.message import PushMessage
+from notifications.policy import RetryPolicy
+from notifications.senders import Sender, TokenResult, TopicResult
+
+logger = logging.getLogger("citizenhub.push")
+
+SENDING = DeliveryStatus.sending.value
+QUEUED = DeliveryStatus.queued.value
+
+
+@dataclass
+class RoundStats:
+    """What one round did."""
+
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    dead: int = 0
+    held: int = 0
+
+    def add(self, other: RoundStats) -> None:
+        for name in ("claimed", "sent", "retried", "failed", "dead", "held"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class _Item:
+    """One claimed delivery and what to send it."""
+
+    id: int
+    attempts: int
+    platform: str | None
+    token: str | None = None
+    topic: str | None = None
+    message: PushMessage | None = None
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+
+class Dispatcher:
+    """Sends queued deliveries and topic changes through a :class:`~notifications.senders.Sender`.
+
+    ``clock`` and ``rng`` make time and jitter injectable; ``write_lock`` is the web process's
+    SQLite writer lock when the dispatcher runs inside it.
+    """
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        sender: Sender,
+        *,
+        time_zone: str = "Asia/Ho_Chi_Minh",
+        public_base_url: str | None = None,
+        policy: RetryPolicy | None = None,
+        batch_size: int = 500,
+        lease: timedelta = timedelta(minutes=2),
+        halt: timedelta = timedelta(minutes=15),
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+        worker_id: str | None = None,
+        write_lock: asyncio.Lock | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.sender = sender
+        self.tz = ZoneInfo(time_zone)
+        self.base_url = (public_base_url or "").rstrip("/")
+        self.policy = policy or RetryPolicy()
+        self.batch_size = batch_size
+        self.lease = lease
+        self.halt = halt
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.worker_id = worker_id or f"dispatcher-{uuid.uuid4().hex[:12]}"
+        self.write_lock = write_lock
+
+    # Transactions ----------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        async with contextlib.AsyncExitStack() as stack:
+            session = await stack.enter_async_context(self.sessionmaker())
+            sqlite = session.bind is not None and session.bind.dialect.name == "sqlite"
+            if sqlite:
+                if self.write_lock is not None:
+                    await stack.enter_async_context(self.write_lock)
+                await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+
+    # Deliveries ------------------------------------------------------------------------------
+
+    async def run_once(self) -> RoundStats:
+        """Claim one batch, send it, record the outcomes."""
+        stats = RoundStats()
+        async with self._write() as session:
+            items = await self._claim(session, stats)
+        if not items:
+            return stats
+        await self._send(items)
+        async with self._write() as session:
+            await self._record(session, items, stats)
+        return stats
+
+    async def _claim(self, session: AsyncSession, stats: RoundStats) -> list[_Item]:
+        now = self.clock()
+        halted = select(ChannelHalt.platform).where(ChannelHalt.halted_until > now)
+        candidates = (
+            select(Delivery.id)
+            .where(
+                Delivery.status == QUEUED,
+                Delivery.next_attempt_at <= now,
+                or_(Delivery.platform.is_(None), Delivery.platform.not_in(halted)),
+            )
+            .order_by(Delivery.priority, Delivery.next_attempt_at, Delivery.id)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(candidates.scalar_subquery()))
+            .values(
+                status=SENDING,
+                claimed_by=self.worker_id,
+                lease_until=now + self.lease,
+                attempts=Delivery.attempts + 1,
+                updated_at=now,
+            )
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        ids = list(claimed.scalars())
+        stats.claimed = len(ids)
+        if not ids:
+            return []
+        rows = (
+            await session.execute(
+                select(
+                    Delivery.id,
+                    Delivery.attempts,
+                    Delivery.notification_id,
+                    Delivery.alert_id,
+                    Delivery.topic,
+                    Delivery.locale,
+                    Delivery.priority,
+                    Device.token,
+                    Device.platform,
+                )
+                .outerjoin(Device, Device.id == Delivery.device_id)
+                .where(Delivery.id.in_(ids))
+                .order_by(Delivery.id)
+            )
+        ).all()
+        notes = await self._notifications(session, {r.notification_id for r in rows})
+        alerts = await self._alerts(session, {r.alert_id for r in rows})
+        quiet = await self._quiet_hours(session, {n.user_id for n in notes.values()})
+        items: list[_Item] = []
+        held: dict[datetime, list[int]] = {}
+        for row in rows:
+            item = _Item(row.id, row.attempts, row.platform, token=row.token, topic=row.topic)
+            items.append(item)
+            if row.notification_id is not None:
+                note = notes[row.notification_id]
+                if row.token is None:
+                    item.outcome = _failed("DEVICE_GONE")
+                    continue
+                window = quiet.get(note.user_id)
+                until = quiet_until(now, *window, self.tz) if window else None
+                if until is not None and row.priority != "high":
+                    held.setdefault(until, []).append(row.id)
+                    items.pop()
+                    continue
+                item.message = self._notification_message(note, row.locale)
+            else:
+                alert = alerts.get(row.alert_id)
+                if alert is None or alert.status != "sent":
+                    item.outcome = _failed("CANCELLED")
+                elif alert.expires_at <= now:
+                    item.outcome = _failed("EXPIRED")
+                else:
+                    item.message = self._alert_message(alert, row.locale)
+        for until, held_ids in held.items():
+            # Not an attempt: the recipient asked for quiet.
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(held_ids))
+                .values(
+                    status=QUEUED,
+                    next_attempt_at=until,
+                    attempts=Delivery.attempts - 1,
+                    claimed_by=None,
+                    lease_until=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            stats.held += len(held_ids)
+        return items
+
+    async def _notifications(
+        self, session: AsyncSession, ids: set[int | None]
+    ) -> dict[int, Notification]:
+        wanted = [i for i in ids if i is not None]
+        if not wanted:
+            return {}
+        rows = await session.execute(select(Notification).where(Notification.id.in_(wanted)))
+        return {n.id: n for n in rows.scalars()}
+
+    async def _alerts(self, session: AsyncSession, ids: set[int | None]) -> dict[int, Any]:
+        from app.alerts.models import Alert
+
+        wanted = [i for i in ids if i is not None]
+        if not wanted:
+            return {}
+        rows = await session.execute(select(Alert).where(Alert.id.in_(wanted)))
+        return {a.id: a for a in rows.scalars()}
+
+    async def _quiet_hours(self, session: AsyncSession, user_ids: set[int]) -> dict[int, Any]:
+        if not user_ids:
+            return {}
+        rows = await session.execute(
+            select(
+                NotificationPreference.user_id,
+                NotificationPreference.quiet_start,
+                NotificationPreference.quiet_end,
+            ).where(
+                NotificationPreference.user_id.in_(user_ids),
+                NotificationPreference.quiet_start.is_not(None),
+            )
+        )
+        return {user_id: (start, end) for user_id, start, end in rows}
+
+    def _link(self, path: str) -> str:
+        return f"{self.base_url}{path}" if self.base_url else path
+
+    def _notification_message(self, note: Notification, locale: str) -> PushMessage:
+        text = render_text(note.event, locale, note.data)
+        data = {
+            "kind": "notification",
+            "nid": str(note.id),
+            "event": note.event,
+            "subject_type": note.subject_type,
+            "subject_id": str(note.subject_id),
+        }
+        path = "/account/inbox"
+        if note.subject_type == "report" and note.data.get("code"):
+            data["code"] = str(note.data["code"])
+            path = f"/reports/{note.data['code']}"
+        return PushMessage(
+            title=text.title,
+            body=text.body,
+            data=data,
+            link=self._link(path),
+            collapse_key=f"{note.subject_type}-{note.subject_id}",
+        )
+
+    def _alert_message(self, alert: Any, locale: str) -> PushMessage:
+        from app.alerts.texts import push_message
+
+        message = push_message(alert, locale)
+        if message.link and message.link.startswith("/"):
+            message = PushMessage(
+                title=message.title,
+                body=message.body,
+                data=message.data,
+                link=self._link(message.link),
+                priority=message.priority,
+                ttl_seconds=message.ttl_seconds,
+                collapse_key=message.collapse_key,
+            )
+        return message
+
+    async def _send(self, items: list[_Item]) -> None:
+        to_tokens = [i for i in items if i.message is not None and i.token is not None]
+        to_topics = [i for i in items if i.message is not None and i.topic is not None]
+        jobs: list[Any] = []
+        if to_tokens:
+            jobs.append(self._send_tokens(to_tokens))
+        jobs.extend(self._send_topic(item) for item in to_topics)
+        await asyncio.gather(*jobs)
+
+    async def _send_tokens(self, items: list[_Item]) -> None:
+        pairs = [(i.token or "", i.message) for i in items if i.message is not None]
+        try:
+            results: Sequence[TokenResult | TopicResult] = await self.sender.send_many(pairs)
+        except Exception as exc:  # the whole call failed (network, auth flow): try again later
+            logger.warning("push batch failed: %r", exc)
+            for item in items:
+                item.outcome = self._after("retry", "UNAVAILABLE", None, item)
+            return
+        for item, result in zip(items, results, strict=True):
+            item.outcome = self._after(
+                result.outcome, result.error_code, result.retry_after, item, result.message_id
+            )
+
+    async def _send_topic(self, item: _Item) -> None:
+        assert item.message is not None and item.topic is not None
+        try:
+            result = await self.sender.send_topic(item.topic, item.message)
+        except Exception as exc:
+            logger.warning("push to topic %s failed: %r", item.topic, exc)
+            item.outcome = self._after("retry", "UNAVAILABLE", None, item)
+            return
+        item.outcome = self._after(
+            result.outcome, result.error_code, result.retry_after, item, result.message_id
+        )
+
+    def _after(
+        self,
+        outcome: str,
+        code: str | None,
+        retry_after: float | None,
+        item: _Item,
+        message_id: str | None = None,
+    ) -> dict[str, Any]:
+        now = self.clock()
+        if outcome == "sent":
+            return {"status": "sent", "sent_at": now, "message_id": message_id, "error_code": None}
+        if outcome == "dead":
+            return {"status": "dead", "error_code": code}
+        if outcome == "invalid":
+            return _failed(code)
+        if outcome == "misconfigured" and item.platform is not None:
+            return {"status": QUEUED, "error_code": code, "halt": item.platform}
+        delay = self.policy.next_delay(item.attempts, retry_after, self.rng)
+        if delay is None:
+            return _failed(code)
+        return {
+            "status": QUEUED,
+            "error_code": code,
+            "next_attempt_at": now + timedelta(seconds=delay),
+        }
+
+    async def _record(self, session: AsyncSession, items: list[_Item], stats: RoundStats) -> None:
+        now = self.clock()
+        halts = {i.outcome["halt"]: i.outcome["error_code"] for i in items if "halt" in i.outcome}
+        for platform, code in halts.items():
+            await self._halt(session, platform, code, now)
+        until = now + self.halt
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for item in items:
+            values = {k: v for k, v in item.outcome.items() if k != "halt"}
+            if "halt" in item.outcome:
+                values["next_attempt_at"] = until
+                # FCM refused our credentials, not this message: not the message's attempt.
+                values["attempts"] = item.attempts - 1
+            values.update(id=item.id, claimed_by=None, lease_until=None, updated_at=now)
+            groups.setdefault(tuple(sorted(values)), []).append(values)
+            status = values["status"]
+            if status == "sent":
+                stats.sent += 1
+            elif status == "dead":
+                stats.dead += 1
+            elif status == QUEUED:
+                stats.retried += 1
+            else:
+                stats.failed += 1
+        for rows in groups.values():
+            # Only rows this dispatcher still holds: a lease that ran out belongs to the sweeper.
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.claimed_by == self.worker_id, Delivery.status == SENDING)
+                .execution_options(synchronize_session=None),
+                rows,
+            )
+        dead = sorted({i.token for i in items if i.outcome.get("status") == "dead" and i.token})
+        if dead:
+            await self._forget_dead(session, dead)
+
+    async def _halt(self, session: AsyncSession, platform: str, code: str, now: datetime) -> None:
+        logger.critical(
+            "push channel %s halted: FCM answered %s; check the %s credentials in the Firebase "
+            "console. Sending resumes by itself in %s or with `citizen-hub push resume %s`.",
+            platform,
+            code,
+            {"ios": "APNs", "web": "web push"}.get(platform, platform),
+            self.halt,
+            platform,
+        )
+        values = {
+            "platform": platform,
+            "error_code": code,
+            "halted_at": now,
+            "halted_until": now + self.halt,
+        }
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(ChannelHalt).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[ChannelHalt.platform],
+            set_={k: stmt.excluded[k] for k in ("error_code", "halted_at", "halted_until")},
+        )
+        await session.execute(stmt)
+
+    async def _forget_dead(self, session: AsyncSession, tokens: list[str]) -> None:
+        from app.devices.service import forget_dead
+
+        removed = await forget_dead(session, tokens)
+        logger.info("removed %d dead push token(s)", removed)
+
+    # Topic membership ------------------------------------------------------------------------
+
+    async def topics_once(self) -> RoundStats:
+        """Apply one batch of queued topic (un)subscriptions."""
+        stats = RoundStats()
+        now = self.clock()
+        async with self._write() as session:
+            candidates = (
+                select(TopicChange.id)
+                .where(TopicChange.status == QUEUED, TopicChange.next_attempt_at <= now)
+                .order_by(TopicChange.next_attempt_at, TopicChange.id)
+                .limit(1000)
+                .with_for_update(skip_locked=True)
+            )
+            claimed = await session.execute(
+                update(TopicChange)
+                .where(TopicChange.id.in_(candidates.scalar_subquery()))
+                .values(
+                    status=SENDING,
+                    claimed_by=self.worker_id,
+                    lease_until=now + self.lease,
+                    attempts=TopicChange.attempts + 1,
+                    updated_at=now,
+                )
+                .returning(
+                    TopicChange.id,
+                    TopicChange.token,
+                    TopicChange.topic,
+                    TopicChange.op,
+                    TopicChange.attempts,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            rows = claimed.all()
+        stats.claimed = len(rows)
+        if not rows:
+            return stats
+        # Only the newest change per token and topic counts (the groups run concurrently, so an
+        # add and a later remove of the same membership must not race): older ones are done.
+        latest: dict[tuple[str, str], Any] = {}
+        for row in sorted(rows, key=lambda r: r.id):
+            latest[(row.token, row.topic)] = row
+        items: list[_Item] = [
+            _Item(r.id, r.attempts, None, token=r.token, outcome={"status": "sent"})
+            for r in rows
+            if latest[(r.token, r.topic)] is not r
+        ]
+        groups: dict[tuple[str, str], list[Any]] = {}
+        for row in latest.values():
+            groups.setdefault((row.topic, row.op), []).append(row)
+
+        async def apply(topic: str, op: str, members: list[Any]) -> None:
+            tokens = [m.token for m in members]
+            call = self.sender.subscribe if op == "add" else self.sender.unsubscribe
+            group = [_Item(m.id, m.attempts, None, token=m.token) for m in members]
+            items.extend(group)
+            try:
+                results = await call(tokens, topic)
+            except Exception as exc:
+                logger.warning("topic %s %s failed: %r", op, topic, exc)
+                for item in group:
+                    item.outcome = self._after("retry", "UNAVAILABLE", None, item)
+                return
+            for item, result in zip(group, results, strict=True):
+                outcome = result.outcome
+                if op == "remove" and outcome == "dead":
+                    outcome = "sent"  # a dead token follows nothing any more
+                item.outcome = self._after(outcome, result.error_code, None, item)
+
+        await asyncio.gather(*(apply(t, op, m) for (t, op), m in groups.items()))
+        async with self._write() as session:
+            done = self.clock()
+            by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for item in items:
+                values = {
+                    k: v
+                    for k, v in item.outcome.items()
+                    if k in ("status", "error_code", "next_attempt_at")
+                }
+                if "halt" in item.outcome:
+                    values["next_attempt_at"] = done + self.halt
+                values.update(id=item.id, claimed_by=None, lease_until=None, updated_at=done)
+                by_keys.setdefault(tuple(sorted(values)), []).append(values)
+                status = values["status"]
+                if status == "sent":
+                    stats.sent += 1
+                elif status == "dead":
+                    stats.dead += 1
+                elif status == QUEUED:
+                    stats.retried += 1
+                else:
+                    stats.failed += 1
+            for group_rows in by_keys.values():
+                await session.execute(
+                    update(TopicChange)
+                    .where(TopicChange.claimed_by == self.worker_id, TopicChange.status == SENDING)
+                    .execution_options(synchronize_session=None),
+                    group_rows,
+                )
+            dead = sorted({i.token for i in items if i.outcome.get("status") == "dead" and i.token})
+            if dead:
+                await self._forget_dead(session, dead)
+        return stats
+
+    # Upkeep ----------------------------------------------------------------------------------
+
+    async def sweep(self) -> int:
+        """Put back in the queue whatever a dispatcher claimed and never recorded (it crashed,
+        or lost its connection) once the lease has run out. Returns how many."""
+        now = self.clock()
+        total = 0
+        async with self._write() as session:
+            for model in (Delivery, TopicChange):
+                result = await session.execute(
+                    update(model)
+                    .where(model.status == SENDING, model.lease_until < now)
+                    .values(status=QUEUED, claimed_by=None, lease_until=None, updated_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                total += int(getattr(result, "rowcount", 0) or 0)
+            await session.execute(delete(ChannelHalt).where(ChannelHalt.halted_until <= now))
+        if total:
+            logger.warning("re-queued %d push record(s) stuck in sending", total)
+        return total
+
+    async def drain(self, max_rounds: int = 10_000) -> RoundStats:
+        """Rounds until nothing is due now (tests, the CLI's one-shot mode)."""
+        total = RoundStats()
+        for _ in range(max_rounds):
+            topic_stats = await self.topics_once()
+            stats = await self.run_once()
+            total.add(stats)
+            total.add(topic_stats)
+            if stats.claimed == 0 and topic_stats.claimed == 0:
+                break
+        return total
+
+    async def run_forever(
+        self,
+        stop: asyncio.Event | None = None,
+        *,
+        idle_seconds: float = 1.0,
+        sweep_seconds: float = 30.0,
+    ) -> None:
+        """Send continuously: busy rounds back to back, a short sleep when idle, a sweep every
+        `sweep_seconds`. Errors are logged and the loop goes on."""
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        next_sweep = 0.0
+        while not stop.is_set():
+            busy = False
+            try:
+                if loop.time() >= next_sweep:
+                    await self.sweep()
+                    next_sweep = loop.time() + sweep_seconds
+                topic_stats = await self.topics_once()
+                stats = await self.run_once()
+                busy = stats.claimed > 0 or topic_stats.claimed > 0
+            except Exception:
+                logger.exception("push dispatcher round failed")
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle_seconds)
+
+
+def _failed(code: str | None) -> dict[str, Any]:
+    return {"status": "failed", "error_code": code}
+
+
+async def channel_halts(session: AsyncSession, now: datetime | None = None) -> list[ChannelHalt]:
+    """Platforms on which sending is halted now."""
+    rows = await session.execute(
+        select(ChannelHalt).where(ChannelHalt.halted_until > (now or utcnow()))
+    )
+    return list(rows.scalars())
+
+
+async def resume_channel(session: AsyncSession, platform: str) -> bool:
+    result = await session.execute(delete(ChannelHalt).where(ChannelHalt.platform == platform))
+    return bool(getattr(result, "rowcount", 0))
