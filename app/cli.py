@@ -234,6 +234,135 @@ def reports_close_resolved() -> None:
     console.print(f"Closed {closed} resolved report(s).")
 
 
+push_app = typer.Typer(
+    help="Push notifications: the outbox and its channels.", no_args_is_help=True
+)
+app.add_typer(push_app, name="push")
+
+
+@app.command()
+def worker(
+    dispatchers: Annotated[
+        int, typer.Option(help="Dispatcher loops in this process (PostgreSQL shares the work)")
+    ] = 1,
+) -> None:
+    """Run the background work as its own process: push delivery (dispatcher, sweeper, topic
+    changes, device upkeep) and closing quiet resolved reports. Run several for more
+    throughput; set CITIZENHUB_RUN_DISPATCHER_IN_PROCESS=false on the web servers then."""
+    import signal
+
+    from app.db import create_engine, create_sessionmaker
+    from app.push.jobs import run_push_worker
+    from app.reports.jobs import close_resolved_forever
+
+    settings = _settings()
+    if settings.is_sqlite and dispatchers > 1:
+        err.print("[red]SQLite has one writer: run one dispatcher.[/red]")
+        raise typer.Exit(2)
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        sessionmaker = create_sessionmaker(engine)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        console.print(
+            f"Worker started: {dispatchers} dispatcher(s), push backend "
+            f"{settings.push_backend.value}. Ctrl+C stops it."
+        )
+        try:
+            await asyncio.gather(
+                close_resolved_forever(sessionmaker, settings, stop),
+                *(run_push_worker(sessionmaker, settings, stop) for _ in range(dispatchers)),
+            )
+        finally:
+            await engine.dispose()
+        console.print("Worker stopped.")
+
+    asyncio.run(run())
+
+
+@push_app.command("status")
+def push_status() -> None:
+    """The outbox by status, the oldest waiting record, and halted channels."""
+    from sqlalchemy import func, select
+
+    from app.push.dispatcher import channel_halts
+    from app.push.models import Delivery, TopicChange
+
+    async def read(session: Any, _hasher: Any, _settings: Any) -> Any:
+        counts = {}
+        for name, model in (("pushes", Delivery), ("topic changes", TopicChange)):
+            rows = await session.execute(
+                select(model.status, func.count(), func.min(model.next_attempt_at)).group_by(
+                    model.status
+                )
+            )
+            counts[name] = [tuple(r) for r in rows]
+        return counts, await channel_halts(session)
+
+    counts, halts = asyncio.run(_with_session(read))
+    for name, rows in counts.items():
+        if not rows:
+            console.print(f"{name}: none")
+        for status, n, oldest in rows:
+            due = f", next due {oldest.isoformat(timespec='seconds')}" if status == "queued" else ""
+            console.print(f"{name}: {n} {status}{due}", markup=False, highlight=False)
+    for halt in halts:
+        console.print(
+            f"[red]HALTED[/red] {halt.platform}: {halt.error_code} since "
+            f"{halt.halted_at.isoformat(timespec='seconds')}, retried after "
+            f"{halt.halted_until.isoformat(timespec='seconds')}"
+        )
+    if not halts:
+        console.print("Every channel is open.")
+
+
+@push_app.command("resume")
+def push_resume(
+    platform: Annotated[str, typer.Argument(help="web, android or ios")],
+) -> None:
+    """Reopen a channel halted by THIRD_PARTY_AUTH_ERROR once its credentials are fixed."""
+    from app.push.dispatcher import resume_channel
+
+    async def run(session: Any, _hasher: Any, _settings: Any) -> bool:
+        return await resume_channel(session, platform)
+
+    if asyncio.run(_with_session(run)):
+        console.print(f"Channel {platform} resumed: its waiting pushes go out on the next round.")
+    else:
+        console.print(f"Channel {platform} was not halted.")
+
+
+@push_app.command("fake-fcm")
+def push_fake_fcm(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 9099,
+    credentials_out: Annotated[
+        str, typer.Option(help="Where to write a service-account file for the fake")
+    ] = "var/fake-fcm-service-account.json",
+    project: Annotated[str, typer.Option(help="Project id")] = "citizen-hub-staging",
+) -> None:
+    """Serve a fake FCM (and its token endpoint) for staging: test the whole chain without
+    Google. Point the app at it with the printed settings."""
+    import uvicorn
+
+    from notifications.fake_fcm import FakeFcm, write_service_account
+
+    base = f"http://127.0.0.1:{port}"
+    write_service_account(credentials_out, project_id=project, token_uri=f"{base}/token")
+    console.print(
+        "Set, then restart the app or worker:\n"
+        "  CITIZENHUB_PUSH_BACKEND=firebase\n"
+        f"  CITIZENHUB_FIREBASE_PROJECT_ID={project}\n"
+        f"  CITIZENHUB_FIREBASE_CREDENTIALS_FILE={credentials_out}\n"
+        f"  CITIZENHUB_FCM_ENDPOINT_URL={base}",
+        markup=False,
+        highlight=False,
+    )
+    uvicorn.run(FakeFcm(record=False), host="127.0.0.1", port=port, log_level="warning")
+
+
 def main() -> None:
     os.environ.setdefault("PYTHONUTF8", "1")
     app()

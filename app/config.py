@@ -116,6 +116,17 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _firebase_needs_credentials(self) -> Settings:
+        if self.push_backend is PushBackend.firebase and (
+            self.firebase_credentials_file is None or not self.firebase_project_id
+        ):
+            raise ValueError(
+                "CITIZENHUB_PUSH_BACKEND=firebase needs CITIZENHUB_FIREBASE_CREDENTIALS_FILE "
+                "(a service-account JSON) and CITIZENHUB_FIREBASE_PROJECT_ID"
+            )
+        return self
+
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.development

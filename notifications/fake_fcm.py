@@ -16,6 +16,7 @@ import itertools
 import json
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -80,6 +81,7 @@ class FakeFcm:
                 Route("/v1/projects/{project}/messages:send", self._send, methods=["POST"]),
                 Route(registrations, self._subscribe, methods=["POST"]),
                 Route(registrations + "/{topic}", self._unsubscribe, methods=["DELETE"]),
+                Route("/token", self._token, methods=["POST"]),
             ]
         )
 
@@ -150,6 +152,16 @@ class FakeFcm:
         self.topics.get(request.path_params["topic"], set()).discard(token)
         return JSONResponse({})
 
+    async def _token(self, request: Request) -> JSONResponse:
+        """OAuth2 token endpoint for a service-account file whose ``token_uri`` points here
+        (see :func:`write_service_account`): any signed assertion gets a bearer token."""
+        form = await request.form()
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
+        return JSONResponse(
+            {"access_token": "fake-fcm-access-token", "expires_in": 3600, "token_type": "Bearer"}
+        )
+
     def _rule_for(self, token: str | None) -> str | None:
         if token is None:
             return None
@@ -187,3 +199,34 @@ class FakeFcm:
             if self.record:
                 self.accepted.append(Accepted(project, message_id, token, topic, message))
         return JSONResponse({"name": f"projects/{project}/messages/{message_id}"})
+
+
+def write_service_account(path: str | Path, *, project_id: str, token_uri: str) -> Path:
+    """A service-account JSON with a fresh RSA key whose ``token_uri`` is the fake's, so
+    firebase-admin, configured exactly as in production, never calls Google."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": project_id,
+                "private_key_id": "fake-key",
+                "private_key": pem,
+                "client_email": f"push@{project_id}.iam.gserviceaccount.com",
+                "client_id": "1",
+                "token_uri": token_uri,
+            }
+        )
+    )
+    target.chmod(0o600)
+    return target

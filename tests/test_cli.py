@@ -105,3 +105,105 @@ def test_production_without_a_secret_key_refuses_to_start(cli_env: dict) -> None
     result = run(env, "serve", "--port", "1")
     assert result.returncode == 2
     assert "SECRET_KEY" in result.stderr
+
+
+def _queue_a_push(url: str, token: str) -> None:
+    """A device for the demo citizen and a notification for them, as a report change would."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.db import create_engine, create_sessionmaker
+    from app.devices.models import Device
+    from app.inbox.models import Notification
+    from app.push import outbox
+
+    async def go() -> None:
+        engine = create_engine(url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                user = (
+                    await session.execute(select(User).where(User.role == "citizen").limit(1))
+                ).scalar_one()
+                session.add(Device(token=token, platform="android", user_id=user.id))
+                await session.flush()
+                await outbox.notify(
+                    session,
+                    [
+                        Notification(
+                            user_id=user.id,
+                            event="report.acknowledged",
+                            subject_type="report",
+                            subject_id=1,
+                            data={"code": "PA0000001", "status": "acknowledged"},
+                        )
+                    ],
+                )
+                await session.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+
+
+def test_the_worker_delivers_through_firebase_to_a_staging_fake(
+    cli_env: dict, tmp_path: Path
+) -> None:
+    import signal
+    import socket
+    import time
+
+    assert run(cli_env, "migrate").returncode == 0
+    assert run(cli_env, "seed-demo").returncode == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    credentials = tmp_path / "sa.json"
+    fake = subprocess.Popen(
+        [CLI, "push", "fake-fcm", "--port", str(port), "--credentials-out", str(credentials)],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    worker = None
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the fake FCM did not start"
+                time.sleep(0.1)
+        _queue_a_push(cli_env["CITIZENHUB_DATABASE_URL"], "cli-token-0123456789abcdef")
+        worker_env = {
+            **cli_env,
+            "CITIZENHUB_PUSH_BACKEND": "firebase",
+            "CITIZENHUB_FIREBASE_PROJECT_ID": "citizen-hub-staging",
+            "CITIZENHUB_FIREBASE_CREDENTIALS_FILE": str(credentials),
+            "CITIZENHUB_FCM_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        }
+        worker = subprocess.Popen(
+            [CLI, "worker"],
+            env=worker_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while "pushes: 1 sent" not in (status := run(cli_env, "push", "status").stdout):
+            assert worker.poll() is None, worker.stdout.read() if worker.stdout else ""
+            assert time.monotonic() < deadline, status
+            time.sleep(0.3)
+        assert "Every channel is open." in status
+        worker.send_signal(signal.SIGTERM)
+        out, _ = worker.communicate(timeout=20)
+        assert worker.returncode == 0, out
+        assert "Worker stopped." in out
+    finally:
+        for process in (worker, fake):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()

@@ -6,7 +6,11 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The tables these reference must be in the metadata whoever imports this module first.
+from app.alerts import models as _alerts  # noqa: F401
 from app.db import Base, IdMixin, utcnow
+from app.devices import models as _devices  # noqa: F401
+from app.inbox import models as _inbox  # noqa: F401
 
 
 class DeliveryStatus(StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,13 +27,17 @@ async def close_resolved_once(
 
 
 async def close_resolved_forever(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    stop: asyncio.Event | None = None,
 ) -> None:
     """Runs inside the web process under `make run`; production runs `citizen-hub reports
     close-resolved` from a timer instead (or as well: concurrent runs skip each other's rows)."""
-    while True:
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
         try:
             await close_resolved_once(sessionmaker, settings)
         except Exception:  # keep the loop alive; the next hour tries again
             logger.exception("closing quiet resolved reports failed")
-        await asyncio.sleep(CLOSE_EVERY_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), CLOSE_EVERY_SECONDS)

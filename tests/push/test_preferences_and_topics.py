@@ -63,7 +63,7 @@ async def test_preferences_move_the_accounts_devices_between_topics(
     client: httpx.AsyncClient, session: AsyncSession, dispatcher: Dispatcher, fake_fcm: FakeFcm
 ) -> None:
     await create_ward(session, "tu-le", SQUARE, "Xã Tú Lệ")
-    user, headers = await signed_in(client, session, Role.citizen)
+    _user, headers = await signed_in(client, session, Role.citizen)
     r = await client.post(
         "/api/v1/devices", json={"token": TOKEN, "platform": "web"}, headers=headers
     )
