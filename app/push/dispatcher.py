@@ -210,7 +210,7 @@ class Dispatcher:
                     item.outcome = _failed("DEVICE_GONE")
                     continue
                 window = quiet.get(note.user_id)
-                until = quiet_until(now, *window, self.tz) if window else None
+                until = quiet_until(now, window[0], window[1], self.tz) if window else None
                 if until is not None and row.priority != "high":
                     held.setdefault(until, []).append(row.id)
                     items.pop()

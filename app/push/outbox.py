@@ -68,13 +68,15 @@ async def notify(
         ).scalars()
     }
     devices: dict[int, list[tuple[int, str]]] = {}
-    rows = await session.execute(
+    device_rows = await session.execute(
         select(Device.user_id, Device.id, Device.platform)
         .where(Device.user_id.in_(user_ids), Device.stale_at.is_(None))
         .order_by(Device.id)
     )
-    for user_id, device_id, platform in rows:
-        devices.setdefault(user_id, []).append((device_id, platform))
+    for owner_id, device_id, platform in device_rows:
+        if owner_id is None:
+            continue
+        devices.setdefault(owner_id, []).append((device_id, platform))
     deliveries: list[Delivery] = []
     for note in notifications:
         pref = prefs.get(note.user_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.config import PushBackend, Settings
-from notifications.senders import FirebaseSender, LogSender, Sender
+from notifications.senders import LogSender, Sender
 
 
 class PushNotConfigured(RuntimeError):
@@ -18,6 +18,8 @@ def build_sender(settings: Settings) -> Sender:
             "CITIZENHUB_PUSH_BACKEND=firebase needs CITIZENHUB_FIREBASE_CREDENTIALS_FILE and "
             "CITIZENHUB_FIREBASE_PROJECT_ID"
         )
+    from notifications.firebase import FirebaseSender
+
     return FirebaseSender(
         settings.firebase_project_id,
         credentials_file=settings.firebase_credentials_file,
