@@ -68,6 +68,10 @@ PROTECTED: list[Endpoint] = [
     Endpoint("GET", "/api/v1/me/reports", Role.citizen),
     Endpoint("GET", "/api/v1/me/notifications", Role.citizen),
     Endpoint("GET", "/api/v1/me/devices", Role.citizen),
+    Endpoint("GET", "/api/v1/me/preferences", Role.citizen),
+    Endpoint("PATCH", "/api/v1/me/preferences", Role.citizen, {"report_updates": False}),
+    Endpoint("POST", "/api/v1/me/subscriptions", Role.citizen, {"service_group": "health"}),
+    Endpoint("DELETE", "/api/v1/me/subscriptions/{subscription_id}", Role.citizen),
     Endpoint("POST", "/api/v1/me/notifications/read", Role.citizen, {"ids": None}),
     Endpoint("POST", "/api/v1/reports/{code}/follow", Role.citizen),
     Endpoint("DELETE", "/api/v1/reports/{code}/follow", Role.citizen),
@@ -119,6 +123,24 @@ PROTECTED: list[Endpoint] = [
             "deadline_value": 3,
         },
     ),
+    # Alerts: {alert_id} is an alert that does not exist; the role check comes first.
+    Endpoint("GET", "/api/v1/staff/alerts", Role.manager),
+    Endpoint(
+        "POST",
+        "/api/v1/alerts",
+        Role.manager,
+        {
+            "severity": "advisory",
+            "title_vi": "Đường tạm đóng",
+            "body_vi": "Quốc lộ 32 tạm đóng do sạt lở.",
+            "expires_at": "2099-01-01T00:00:00+07:00",
+        },
+    ),
+    Endpoint("PATCH", "/api/v1/alerts/{alert_id}", Role.manager, {"title_vi": "Tiêu đề mới"}),
+    Endpoint("GET", "/api/v1/alerts/{alert_id}/preview", Role.manager),
+    Endpoint("POST", "/api/v1/alerts/{alert_id}/send", Role.manager),
+    Endpoint("POST", "/api/v1/alerts/{alert_id}/cancel", Role.manager),
+    Endpoint("GET", "/api/v1/alerts/{alert_id}/audit", Role.manager),
 ]
 
 # Only the person who made the report (signed in, or with its secret) may do these.
@@ -143,6 +165,7 @@ PUBLIC_WRITES = {
     # Devices: anonymous installs register too; forgetting a token needs the token itself.
     ("POST", "/api/v1/devices"),
     ("POST", "/api/v1/devices/forget"),
+    ("PUT", "/api/v1/devices/alert-areas"),
 }
 
 ROLES: list[Role | None] = [None, Role.citizen, Role.staff, Role.manager, Role.admin]
@@ -195,6 +218,8 @@ async def _context(
         "service_code": service.code,
         "department_code": department.code,
         "secret": r.json()["secret"],
+        "alert_id": "2147483647",
+        "subscription_id": "2147483647",
     }
 
 

@@ -89,6 +89,7 @@ async def load_demo(session: AsyncSession, hasher: Hasher, settings: Settings) -
         report.add("accounts")
     await session.flush()
     await _load_reports(session, settings, report)
+    await _load_alerts(session, report)
     return report
 
 
@@ -202,6 +203,81 @@ async def _load_reports(session: AsyncSession, settings: Settings, load: LoadRep
                 proof_photos=[await _demo_photo(settings)] if step is Status.resolved else None,
             )
         load.add("reports")
+
+
+DEMO_ALERTS: list[dict[str, Any]] = [
+    # hours: when it was sent (negative: in the past) and when it expires, from now.
+    {
+        "severity": "warning",
+        "title_vi": "Cảnh báo lũ quét trên suối Nậm Kim",
+        "body_vi": "Mưa rất to kéo dài, nước suối Nậm Kim đang lên nhanh. Không qua ngầm, tràn; "
+        "các hộ ven suối chuẩn bị di dời khi có hiệu lệnh của xã.",
+        "title_en": "Flash flood warning on the Nậm Kim stream",
+        "body_en": "Heavy rain continues and the Nậm Kim stream is rising fast. Do not cross "
+        "fords; households by the stream should be ready to leave when the commune says so.",
+        "wards": ["mu-cang-chai", "la-pan-tan", "che-cu-nha"],
+        "sent": -3,
+        "expires": 45,
+    },
+    {
+        "severity": "warning",
+        "title_vi": "Nguy cơ sạt lở đất tại Trạm Tấu",
+        "body_vi": "Đất đá có thể sạt xuống Tỉnh lộ 174. Hạn chế đi lại vào ban đêm.",
+        "title_en": "Landslide risk in Trạm Tấu",
+        "body_en": "Rocks may fall onto provincial road 174. Avoid travelling at night.",
+        "wards": ["tram-tau"],
+        "sent": -24 * 6,
+        "expires": -24 * 4,
+    },
+    {
+        "severity": "announcement",
+        "title_vi": "Diễn tập ứng phó thiên tai toàn tỉnh",
+        "body_vi": "Sáng thứ Bảy, 8 giờ: diễn tập phòng chống lụt bão và tìm kiếm cứu nạn. "
+        "Còi báo động sẽ vang trong 5 phút; đây không phải tình huống thật.",
+        "title_en": "Province-wide disaster drill",
+        "body_en": "Saturday 8:00: flood and rescue drill. Sirens will sound for five minutes; "
+        "this is not a real emergency.",
+        "wards": None,
+        "sent": -20,
+        "expires": 24 * 5,
+    },
+]
+
+
+async def _load_alerts(session: AsyncSession, load: LoadReport) -> None:
+    """A flood warning in force, an expired landslide warning, an announcement: published as
+    sent (nothing is queued for push: the demo must not notify anyone)."""
+    from datetime import timedelta
+
+    from app.alerts.models import Alert
+
+    if (await session.execute(select(Alert.id).limit(1))).first():
+        return
+    manager = await session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[2][0]))
+    now = utcnow()
+    for item in DEMO_ALERTS:
+        sent_at = now + timedelta(hours=item["sent"])
+        wards = [await org_repo.ward_by_code(session, code) for code in item["wards"] or []]
+        session.add(
+            Alert(
+                severity=item["severity"],
+                status="sent",
+                title_vi=item["title_vi"],
+                body_vi=item["body_vi"],
+                title_en=item["title_en"],
+                body_en=item["body_en"],
+                whole_province=item["wards"] is None,
+                wards=[w for w in wards if w is not None],
+                expires_at=now + timedelta(hours=item["expires"]),
+                created_by_id=manager.id if manager else None,
+                sent_by_id=manager.id if manager else None,
+                created_at=sent_at - timedelta(minutes=10),
+                updated_at=sent_at,
+                sent_at=sent_at,
+            )
+        )
+        load.add("alerts")
+    await session.flush()
 
 
 async def _demo_photo(settings: Settings) -> Any:
