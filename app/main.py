@@ -66,6 +66,11 @@ TAGS = [
         "name": "preferences",
         "description": "Notification settings, report subscriptions and emergency-alert areas.",
     },
+    {
+        "name": "alerts",
+        "description": "Emergency alerts and announcements: the public feed (JSON, Atom), and "
+        "composing, previewing, sending and cancelling them (managers).",
+    },
     {"name": "inbox", "description": "A signed-in person's notifications, read and unread."},
     {"name": "operations", "description": "Health and readiness probes."},
     {"name": "media", "description": "Photos attached to reports and their thumbnails (JPEG)."},
@@ -78,16 +83,20 @@ TAGS = [
 
 
 def _routers(app: FastAPI) -> None:
+    from app.alerts import api as alerts_api
+    from app.alerts import pages as alerts_pages
     from app.auth import api as auth_api
     from app.auth import pages as auth_pages
     from app.calendar import api as calendar_api
     from app.devices import api as devices_api
-    from app.preferences import api as preferences_api
     from app.inbox import api as inbox_api
+    from app.inbox import pages as inbox_pages
     from app.open311 import api as open311_api
     from app.ops import api as ops_api
     from app.org import api as org_api
     from app.photos import api as photos_api
+    from app.preferences import api as preferences_api
+    from app.preferences import pages as preferences_pages
     from app.reports import api as reports_api
     from app.reports import pages as reports_pages
     from app.web import pages as web_pages
@@ -104,6 +113,11 @@ def _routers(app: FastAPI) -> None:
     app.include_router(devices_api.router)
     app.include_router(preferences_api.router)
     app.include_router(reports_pages.router)
+    app.include_router(preferences_pages.router)
+    app.include_router(inbox_pages.router)
+    app.include_router(alerts_api.router)
+    app.include_router(alerts_api.staff_router)
+    app.include_router(alerts_pages.router)
     app.include_router(open311_api.router)
     app.include_router(web_pages.router)
     app.include_router(auth_pages.router)
@@ -126,11 +140,24 @@ def create_app(settings: Settings | None = None, *, engine_kwargs: dict | None =
             app.state.sessionmaker = create_sessionmaker(app.state.engine)
         settings.upload_dir.mkdir(parents=True, exist_ok=True)
         jobs: list[asyncio.Task[None]] = []
+        stop = asyncio.Event()
         if settings.run_dispatcher_in_process:
+            from app.push.jobs import run_push_worker
             from app.reports.jobs import close_resolved_forever
 
             jobs.append(
-                asyncio.create_task(close_resolved_forever(app.state.sessionmaker, settings))
+                asyncio.create_task(close_resolved_forever(app.state.sessionmaker, settings, stop))
+            )
+            app.state.sqlite_write_lock = asyncio.Lock()
+            jobs.append(
+                asyncio.create_task(
+                    run_push_worker(
+                        app.state.sessionmaker,
+                        settings,
+                        stop,
+                        write_lock=app.state.sqlite_write_lock,
+                    )
+                )
             )
         if settings.is_development and settings.print_demo_credentials:
             from app.demo.loader import print_demo_credentials
@@ -139,8 +166,12 @@ def create_app(settings: Settings | None = None, *, engine_kwargs: dict | None =
         try:
             yield
         finally:
-            for job in jobs:
-                job.cancel()
+            stop.set()  # the push worker finishes its round and closes its sender
+            if jobs:
+                _done, pending = await asyncio.wait(jobs, timeout=5)
+                for job in pending:
+                    job.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
             await app.state.cache.close()
             if owns_engine:
                 await app.state.engine.dispose()
