@@ -583,15 +583,34 @@ class Dispatcher:
         self,
         stop: asyncio.Event | None = None,
         *,
+        wake: asyncio.Event | None = None,
         idle_seconds: float = 1.0,
         sweep_seconds: float = 30.0,
     ) -> None:
-        """Send continuously: busy rounds back to back, a short sleep when idle, a sweep every
-        `sweep_seconds`. Errors are logged and the loop goes on."""
+        """Send continuously: busy rounds back to back; when idle, wait for `wake` (set when a
+        transaction commits outbox work, see app.push.wake) or `idle_seconds`, whichever comes
+        first; a sweep every `sweep_seconds`. Errors are logged and the loop goes on."""
         stop = stop or asyncio.Event()
+        wake = wake or asyncio.Event()
         loop = asyncio.get_running_loop()
+        stopper = asyncio.create_task(_relay(stop, wake))
         next_sweep = 0.0
+        try:
+            await self._loop(stop, wake, loop, next_sweep, idle_seconds, sweep_seconds)
+        finally:
+            stopper.cancel()
+
+    async def _loop(
+        self,
+        stop: asyncio.Event,
+        wake: asyncio.Event,
+        loop: asyncio.AbstractEventLoop,
+        next_sweep: float,
+        idle_seconds: float,
+        sweep_seconds: float,
+    ) -> None:
         while not stop.is_set():
+            wake.clear()
             busy = False
             try:
                 if loop.time() >= next_sweep:
@@ -604,7 +623,12 @@ class Dispatcher:
                 logger.exception("push dispatcher round failed")
             if not busy:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle_seconds)
+                    await asyncio.wait_for(wake.wait(), idle_seconds)
+
+
+async def _relay(stop: asyncio.Event, wake: asyncio.Event) -> None:
+    await stop.wait()
+    wake.set()
 
 
 def _failed(code: str | None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db import utcnow
@@ -18,6 +18,7 @@ from app.devices.service import sweep as sweep_devices
 from app.push.dispatcher import Dispatcher
 from app.push.models import Delivery, TopicChange
 from app.push.senders import build_sender
+from app.push.wake import listen, register
 
 logger = logging.getLogger("citizenhub.push")
 UPKEEP_EVERY_SECONDS = 6 * 3600
@@ -71,11 +72,20 @@ async def run_push_worker(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), UPKEEP_EVERY_SECONDS)
 
+    wake = asyncio.Event()
+    register(wake)  # commits in this process
+    listener = None
+    with contextlib.suppress(Exception):  # without it, polling still finds the work
+        bind = sessionmaker.kw.get("bind")
+        if isinstance(bind, AsyncEngine):
+            listener = await listen(bind, wake)  # commits in other processes (PostgreSQL)
     upkeep_task = asyncio.create_task(upkeep())
     try:
-        await dispatcher.run_forever(stop)
+        await dispatcher.run_forever(stop, wake=wake)
     finally:
         upkeep_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await upkeep_task
+        if listener is not None:
+            await listener.close()
         await sender.aclose()

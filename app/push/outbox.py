@@ -20,6 +20,7 @@ from app.db import utcnow
 from app.devices.models import Device
 from app.inbox.models import Notification
 from app.preferences.models import NotificationPreference
+from app.push import wake
 from app.push.models import Delivery
 
 #: Events about new reports in a subscribed area, as opposed to one's own or followed reports.
@@ -103,6 +104,8 @@ async def notify(
             )
     session.add_all(deliveries)
     await session.flush()
+    if deliveries:
+        await wake.mark(session)
     return list(notifications)
 
 
@@ -128,4 +131,5 @@ async def enqueue_topic(
     )
     session.add(delivery)
     await session.flush()
+    await wake.mark(session)
     return delivery

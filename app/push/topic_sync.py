@@ -14,6 +14,7 @@ from app.db import utcnow
 from app.devices.models import Device
 from app.org.models import Ward
 from app.preferences.models import AlertArea
+from app.push import wake
 from app.push.models import DeviceTopic, TopicChange
 from app.push.topics import device_topics
 
@@ -69,7 +70,11 @@ async def sync_devices(session: AsyncSession, device_ids: Iterable[int]) -> int:
             changes.extend(_change(token, topic, "remove", now) for topic in gone)
     await _supersede(session, changes)
     session.add_all(changes)
+    if changes:
+        await wake.mark(session)
     await session.flush()
+    if changes:
+        await wake.mark(session)
     return len(changes)
 
 
@@ -106,6 +111,8 @@ async def leave_all(session: AsyncSession, device: Device) -> None:
     changes = [_change(device.token, topic, "remove", now) for topic in topics]
     await _supersede(session, changes)
     session.add_all(changes)
+    if changes:
+        await wake.mark(session)
 
 
 async def topics_of(session: AsyncSession, device_id: int) -> list[str]:

@@ -79,3 +79,30 @@ async def test_two_dispatchers_never_send_the_same_record_twice(
             select(func.count()).select_from(Delivery).where(Delivery.status == "sent")
         )
         assert sent == 400
+
+
+async def test_a_worker_in_another_process_hears_the_commit_through_postgresql(
+    engine: AsyncEngine, committed: async_sessionmaker[AsyncSession]
+) -> None:
+    """LISTEN/NOTIFY on PostgreSQL; SQLite has no such channel and the worker polls."""
+    from app.push import wake as push_wake
+
+    wake = asyncio.Event()
+    listener = await push_wake.listen(engine, wake)
+    if engine.dialect.name != "postgresql":
+        assert listener is None
+        return
+    try:
+        async with committed() as session:
+            await notify_each(session, await recipients(session, ["tok-notify"], label=LABEL))
+            assert not wake.is_set()  # nothing is announced before the commit
+            await session.rollback()
+        await asyncio.sleep(0.2)
+        assert not wake.is_set()  # nor after a rollback
+
+        async with committed() as session:
+            await notify_each(session, await recipients(session, ["tok-notify"], label=LABEL))
+            await session.commit()
+        await asyncio.wait_for(wake.wait(), 5)
+    finally:
+        await listener.close()

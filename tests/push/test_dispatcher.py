@@ -271,3 +271,30 @@ async def test_a_device_removed_before_sending_is_a_failure_not_a_crash(
 
 def _never(_: Any) -> datetime:  # pragma: no cover - keeps the clock type honest
     return START
+
+
+async def test_a_commit_wakes_the_idle_dispatcher_at_once(
+    session: AsyncSession, sessionmaker: Any, sender: FirebaseSender, fake_fcm: FakeFcm
+) -> None:
+    import asyncio
+
+    from app.push import wake as push_wake
+
+    dispatcher = Dispatcher(sessionmaker, sender)
+    stop, wake = asyncio.Event(), asyncio.Event()
+    push_wake.register(wake)
+    # Idle for a minute between polls: only the commit's wake-up can make it send in time.
+    task = asyncio.create_task(dispatcher.run_forever(stop, wake=wake, idle_seconds=60))
+    await asyncio.sleep(0.3)
+    from app.db import utcnow
+
+    users = await recipients(session, ["tok-wake"])
+    await notify_each(session, users, now=utcnow())
+    await session.commit()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while not fake_fcm.accepted and loop.time() < deadline:  # noqa: ASYNC110 - polls a fake
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert fake_fcm.accepted_tokens() == ["tok-wake"]
