@@ -52,11 +52,18 @@ async def test_a_service_account_file_and_an_endpoint_url_reach_the_fake(
     sender = FirebaseSender("staging", credentials_file=credentials, endpoint_url=base)
     try:
         message = PushMessage(title="Cảnh báo", body="Mưa lớn ở Trạm Tấu", data={"nid": "7"})
-        results = await sender.send(["tok-1", "dead-2"], message)
-        assert [(r.outcome, r.error_code) for r in results] == [
-            ("sent", None),
-            ("dead", "UNREGISTERED"),
+        results = await sender.send(
+            ["tok-1", "dead-2", "quota-3", "down-4", "bad-5", "apns-6"], message
+        )
+        assert [(r.outcome, r.error_code, r.retry_after) for r in results] == [
+            ("sent", None, None),
+            ("dead", "UNREGISTERED", None),
+            ("retry", "QUOTA_EXCEEDED", 30.0),
+            ("retry", "UNAVAILABLE", None),
+            ("invalid", "INVALID_ARGUMENT", None),
+            ("misconfigured", "THIRD_PARTY_AUTH_ERROR", None),
         ]
+        assert results[0].message_id
         subscribed = await sender.subscribe(["tok-1"], "alerts-all-vi")
         assert subscribed[0].outcome == "sent"
         topic = await sender.send_topic("alerts-all-vi", message)

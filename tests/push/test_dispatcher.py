@@ -298,3 +298,18 @@ async def test_a_commit_wakes_the_idle_dispatcher_at_once(
     stop.set()
     await asyncio.wait_for(task, 5)
     assert fake_fcm.accepted_tokens() == ["tok-wake"]
+
+
+async def test_recipients_are_looked_up_in_chunks(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL refuses more than 32,767 bound parameters: big fan-outs look up in chunks."""
+    from app.push import outbox
+
+    monkeypatch.setattr(outbox, "IN_CHUNK", 2)
+    users = await recipients(session, [f"tok-chunk-{n}" for n in range(5)], locale="en")
+    session.add(NotificationPreference(user_id=users[3], report_updates=False))
+    notes = await notify_each(session, users)
+    assert len({n.id for n in notes}) == 5
+    rows = (await session.execute(select(Delivery.notification_id, Delivery.locale))).all()
+    assert sorted(rows) == sorted((n.id, "en") for i, n in enumerate(notes) if i != 3)
