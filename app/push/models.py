@@ -29,7 +29,8 @@ class Delivery(IdMixin, Base):
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed', 'dead')", name="status"),
         CheckConstraint("(device_id IS NULL) OR (topic IS NULL)", name="one_target"),
-        Index("ix_push_delivery_status_next_attempt_at", "status", "next_attempt_at"),
+        # The claim reads queued rows in (priority, due time) order straight from this index.
+        Index("ix_push_delivery_claim", "status", "priority", "next_attempt_at"),
     )
 
     notification_id: Mapped[int | None] = mapped_column(

@@ -274,7 +274,7 @@ def upgrade() -> None:
             batch_op.f("ix_push_delivery_notification_id"), ["notification_id"], unique=False
         )
         batch_op.create_index(
-            "ix_push_delivery_status_next_attempt_at", ["status", "next_attempt_at"], unique=False
+            "ix_push_delivery_claim", ["status", "priority", "next_attempt_at"], unique=False
         )
 
     op.create_table(
@@ -304,7 +304,7 @@ def downgrade() -> None:
 
     op.drop_table("push_device_topic")
     with op.batch_alter_table("push_delivery", schema=None) as batch_op:
-        batch_op.drop_index("ix_push_delivery_status_next_attempt_at")
+        batch_op.drop_index("ix_push_delivery_claim")
         batch_op.drop_index(batch_op.f("ix_push_delivery_notification_id"))
         batch_op.drop_index(batch_op.f("ix_push_delivery_device_id"))
         batch_op.drop_index(batch_op.f("ix_push_delivery_alert_id"))
