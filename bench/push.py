@@ -76,6 +76,7 @@ from bench.run import (  # noqa: E402 - after the path is set
     cli_argv,
     free_port,
     log,
+    lua_string,
     pg_app_url,
     pg_create,
     pg_drop,
@@ -483,16 +484,6 @@ class Alerts:
     latencies_ms: list[float] = field(default_factory=list)
     submit_ms: list[float] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-
-
-def lua_string(value: str) -> str:
-    """A Lua string literal. Escapes are always three digits (bench/run.py's `\\34` turns into
-    `\\345` when a digit follows, which Lua rejects)."""
-    out = []
-    for byte in value.encode():
-        char = chr(byte)
-        out.append(f"\\{byte:03d}" if char in '"\\' or not 32 <= byte < 127 else char)
-    return '"' + "".join(out) + '"'
 
 
 def write_lua(path: Path, scenario: Scenario) -> None:

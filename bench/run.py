@@ -146,7 +146,7 @@ def lua_string(value: str) -> str:
     for byte in value.encode():
         char = chr(byte)
         if char in '"\\' or not 32 <= byte < 127:
-            out.append(f"\\{byte}")
+            out.append(f"\\{byte:03d}")  # three digits: "\\34" then a digit would read as "\\34x"
         else:
             out.append(char)
     return '"' + "".join(out) + '"'

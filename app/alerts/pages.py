@@ -4,7 +4,7 @@ cancelling). Every action calls the same service functions as the JSON API (app.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -581,10 +581,25 @@ async def send_alert(
     settings: SettingsDep,
     user: PageManager,
 ) -> Response:
+    async def send(alert: Alert) -> None:
+        await service.send(session, settings, user, alert)
+
+    return await _act_on(alert_id, request, session, settings, send, "sent")
+
+
+async def _act_on(
+    alert_id: int,
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    action: Callable[[Alert], Awaitable[None]],
+    done: str,
+) -> Response:
+    """Lock the alert, act on it; a refusal shows the alert page with the reason, nothing
+    changed."""
     try:
         async with session.begin_nested():
-            alert = await service.get_alert(session, alert_id, for_update=True)
-            await service.send(session, settings, user, alert)
+            await action(await service.get_alert(session, alert_id, for_update=True))
     except AppError as exc:
         if exc.status == 404:
             raise
@@ -596,7 +611,7 @@ async def send_alert(
             errors=service_errors(exc),
             status_code=exc.status,
         )
-    return back_to(f"/staff/alerts/{alert_id}", "sent")
+    return back_to(f"/staff/alerts/{alert_id}", done)
 
 
 @router.get("/staff/alerts/{alert_id}/cancel", response_class=HTMLResponse)
@@ -617,19 +632,7 @@ async def cancel_alert(
     settings: SettingsDep,
     user: PageManager,
 ) -> Response:
-    try:
-        async with session.begin_nested():
-            alert = await service.get_alert(session, alert_id, for_update=True)
-            await service.cancel(session, user, alert)
-    except AppError as exc:
-        if exc.status == 404:
-            raise
-        return await _alert_page(
-            request,
-            session,
-            settings,
-            alert_id,
-            errors=service_errors(exc),
-            status_code=exc.status,
-        )
-    return back_to(f"/staff/alerts/{alert_id}", "cancelled")
+    async def cancel(alert: Alert) -> None:
+        await service.cancel(session, user, alert)
+
+    return await _act_on(alert_id, request, session, settings, cancel, "cancelled")

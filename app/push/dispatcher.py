@@ -49,6 +49,9 @@ logger = logging.getLogger("citizenhub.push")
 
 SENDING = DeliveryStatus.sending.value
 QUEUED = DeliveryStatus.queued.value
+#: What an outcome may set on each kind of outbox row.
+DELIVERY_COLUMNS = frozenset({"status", "sent_at", "message_id", "error_code", "next_attempt_at"})
+TOPIC_COLUMNS = frozenset({"status", "error_code", "next_attempt_at"})
 
 
 @dataclass
@@ -61,6 +64,16 @@ class RoundStats:
     failed: int = 0
     dead: int = 0
     held: int = 0
+
+    def count(self, status: str) -> None:
+        if status == "sent":
+            self.sent += 1
+        elif status == "dead":
+            self.dead += 1
+        elif status == QUEUED:
+            self.retried += 1
+        else:
+            self.failed += 1
 
     def add(self, other: RoundStats) -> None:
         for name in ("claimed", "sent", "retried", "failed", "dead", "held"):
@@ -389,30 +402,33 @@ class Dispatcher:
         halts = {i.outcome["halt"]: i.outcome["error_code"] for i in items if "halt" in i.outcome}
         for platform, code in halts.items():
             await self._halt(session, platform, code, now)
-        until = now + self.halt
+        await self._write_outcomes(session, Delivery, items, stats, DELIVERY_COLUMNS)
+
+    async def _write_outcomes(
+        self,
+        session: AsyncSession,
+        model: type[Delivery] | type[TopicChange],
+        items: list[_Item],
+        stats: RoundStats,
+        columns: frozenset[str],
+    ) -> None:
+        """Each claimed row's outcome, one executemany per shape of values; dead tokens go."""
+        now = self.clock()
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for item in items:
-            values = {k: v for k, v in item.outcome.items() if k != "halt"}
+            values = {k: v for k, v in item.outcome.items() if k in columns}
             if "halt" in item.outcome:
-                values["next_attempt_at"] = until
+                values["next_attempt_at"] = now + self.halt
                 # FCM refused our credentials, not this message: not the message's attempt.
                 values["attempts"] = item.attempts - 1
             values.update(id=item.id, claimed_by=None, lease_until=None, updated_at=now)
             groups.setdefault(tuple(sorted(values)), []).append(values)
-            status = values["status"]
-            if status == "sent":
-                stats.sent += 1
-            elif status == "dead":
-                stats.dead += 1
-            elif status == QUEUED:
-                stats.retried += 1
-            else:
-                stats.failed += 1
+            stats.count(values["status"])
         for rows in groups.values():
             # Only rows this dispatcher still holds: a lease that ran out belongs to the sweeper.
             await session.execute(
-                update(Delivery)
-                .where(Delivery.claimed_by == self.worker_id, Delivery.status == SENDING)
+                update(model)
+                .where(model.claimed_by == self.worker_id, model.status == SENDING)
                 .execution_options(synchronize_session=None),
                 rows,
             )
@@ -528,37 +544,7 @@ class Dispatcher:
 
         await asyncio.gather(*(apply(t, op, m) for (t, op), m in groups.items()))
         async with self._write() as session:
-            done = self.clock()
-            by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            for item in items:
-                values = {
-                    k: v
-                    for k, v in item.outcome.items()
-                    if k in ("status", "error_code", "next_attempt_at")
-                }
-                if "halt" in item.outcome:
-                    values["next_attempt_at"] = done + self.halt
-                values.update(id=item.id, claimed_by=None, lease_until=None, updated_at=done)
-                by_keys.setdefault(tuple(sorted(values)), []).append(values)
-                status = values["status"]
-                if status == "sent":
-                    stats.sent += 1
-                elif status == "dead":
-                    stats.dead += 1
-                elif status == QUEUED:
-                    stats.retried += 1
-                else:
-                    stats.failed += 1
-            for group_rows in by_keys.values():
-                await session.execute(
-                    update(TopicChange)
-                    .where(TopicChange.claimed_by == self.worker_id, TopicChange.status == SENDING)
-                    .execution_options(synchronize_session=None),
-                    group_rows,
-                )
-            dead = sorted({i.token for i in items if i.outcome.get("status") == "dead" and i.token})
-            if dead:
-                await self._forget_dead(session, dead)
+            await self._write_outcomes(session, TopicChange, items, stats, TOPIC_COLUMNS)
         return stats
 
     # Upkeep ----------------------------------------------------------------------------------

@@ -101,3 +101,20 @@ def _run_axe(page: Any) -> None:
     }
     assert "color-contrast" in ran, "axe did not run its usual rules"
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+def sign_in(page: Any, base: str, identifier: str) -> None:
+    """Through the sign-in form, with the demo password."""
+    from app.demo.loader import DEMO_PASSWORD
+
+    page.goto(base + "/login")
+    page.fill("#identifier", identifier)
+    page.fill("#password", DEMO_PASSWORD)
+    page.locator("main form[action='/login'] button[type='submit']").click()
+    page.wait_for_url(base + "/")
+
+
+def axe_here(page: Any) -> None:
+    """One h1, and axe finds nothing."""
+    assert page.locator("h1").count() == 1
+    check_axe(page)

@@ -7,25 +7,11 @@ from typing import Any
 
 import pytest
 
-from app.demo.loader import DEMO_PASSWORD
-from tests.browser.conftest import check_axe
+from tests.browser.conftest import axe_here, sign_in
 
 pytestmark = pytest.mark.browser
 
 CITIZEN = "citizen@demo.citizenhub.vn"
-
-
-def sign_in(page: Any, base: str, identifier: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#identifier", identifier)
-    page.fill("#password", DEMO_PASSWORD)
-    page.locator("main form[action='/login'] button[type='submit']").click()
-    page.wait_for_url(base + "/")
-
-
-def axe_here(page: Any) -> None:
-    assert page.locator("h1").count() == 1
-    check_axe(page)
 
 
 def test_settings_page_and_its_errors(live_server: str, page: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app.demo.loader import DEMO_PASSWORD
-from tests.browser.conftest import check_axe
+from tests.browser.conftest import check_axe, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -54,14 +54,6 @@ def test_preferences_pages_have_no_axe_violations_in_every_mode(
     for path in ("/", "/preferences", "/login"):
         page.goto(live_server + path)
         check_axe(page)
-
-
-def sign_in(page: Any, base: str, identifier: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#identifier", identifier)
-    page.fill("#password", DEMO_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").last.click()
-    page.wait_for_url(base + "/")
 
 
 def test_keyboard_only_sign_in_and_sign_out(live_server: str, page: Any) -> None:

@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.demo.loader import DEMO_PASSWORD
-from tests.browser.conftest import check_axe
+from tests.browser.conftest import axe_here, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,19 +18,6 @@ def demo_reports(base: str) -> dict[str, dict[str, Any]]:
     """The demo province's public reports, by status."""
     items = httpx.get(f"{base}/api/v1/reports?page_size=50", timeout=10).json()["items"]
     return {item["status"]: item for item in items}
-
-
-def sign_in(page: Any, base: str, identifier: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#identifier", identifier)
-    page.fill("#password", DEMO_PASSWORD)
-    page.locator("main form[action='/login'] button[type='submit']").click()
-    page.wait_for_url(base + "/")
-
-
-def axe_here(page: Any) -> None:
-    assert page.locator("h1").count() == 1
-    check_axe(page)
 
 
 def test_public_list_and_a_report_page(live_server: str, page: Any) -> None:
