@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
 from app.auth.models import Role
+from app.db import utcnow
 from app.preferences.models import NotificationPreference
 from app.push import outbox
 from app.push.dispatcher import Dispatcher
@@ -25,8 +26,13 @@ TOKEN = "fcm-token-anonymous-install-0001"
 
 
 async def test_an_anonymous_install_follows_the_province_and_its_chosen_wards(
-    client: httpx.AsyncClient, session: AsyncSession, dispatcher: Dispatcher, fake_fcm: FakeFcm
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    dispatcher: Dispatcher,
+    fake_fcm: FakeFcm,
+    clock: Clock,
 ) -> None:
+    clock.now = utcnow() + timedelta(hours=1)  # the API stamps rows with the real time
     await create_ward(session, "mu-cang-chai", SQUARE, "Thị trấn Mù Cang Chải")
     await session.commit()
     r = await client.post(
@@ -60,8 +66,13 @@ async def test_an_anonymous_install_follows_the_province_and_its_chosen_wards(
 
 
 async def test_preferences_move_the_accounts_devices_between_topics(
-    client: httpx.AsyncClient, session: AsyncSession, dispatcher: Dispatcher, fake_fcm: FakeFcm
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    dispatcher: Dispatcher,
+    fake_fcm: FakeFcm,
+    clock: Clock,
 ) -> None:
+    clock.now = utcnow() + timedelta(hours=1)  # the API stamps rows with the real time
     await create_ward(session, "tu-le", SQUARE, "Xã Tú Lệ")
     _user, headers = await signed_in(client, session, Role.citizen)
     r = await client.post(
@@ -148,7 +159,12 @@ async def test_an_emergency_alert_ignores_quiet_hours_while_a_report_update_wait
     session.add(alert)
     await session.flush()
     await outbox.enqueue_topic(
-        session, alert_id=alert.id, topic="alerts-all-vi", locale="vi", priority="high"
+        session,
+        alert_id=alert.id,
+        topic="alerts-all-vi",
+        locale="vi",
+        priority="high",
+        not_before=night,
     )
     await notify_each(session, users, now=night)
     await session.commit()
@@ -185,7 +201,12 @@ async def test_a_cancelled_or_expired_alert_is_not_sent(
         session.add(alert)
         await session.flush()
         await outbox.enqueue_topic(
-            session, alert_id=alert.id, topic="alerts-all-en", locale="en", priority="high"
+            session,
+            alert_id=alert.id,
+            topic="alerts-all-en",
+            locale="en",
+            priority="high",
+            not_before=clock.now,
         )
     await session.commit()
     stats = await dispatcher.run_once()
