@@ -164,8 +164,23 @@ class Dispatcher:
     async def _claim(self, session: AsyncSession, stats: RoundStats) -> list[_Item]:
         now = self.clock()
         halted = select(ChannelHalt.platform).where(ChannelHalt.halted_until > now)
+        # One locking SELECT reads everything the batch needs, then one UPDATE by id; not
+        # UPDATE ... WHERE id IN (subquery), which PostgreSQL plans as a hash join over the
+        # whole table, a scan per claim (a 100,000-push fan-out cost O(n^2)). The rows stay
+        # locked until this transaction commits; `attempts` is read before the increment.
         candidates = (
-            select(Delivery.id)
+            select(
+                Delivery.id,
+                Delivery.attempts,
+                Delivery.notification_id,
+                Delivery.alert_id,
+                Delivery.topic,
+                Delivery.locale,
+                Delivery.priority,
+                Device.token,
+                Device.platform,
+            )
+            .outerjoin(Device, Device.id == Delivery.device_id)
             .where(
                 Delivery.status == QUEUED,
                 Delivery.next_attempt_at <= now,
@@ -173,18 +188,15 @@ class Dispatcher:
             )
             .order_by(Delivery.priority, Delivery.next_attempt_at)
             .limit(self.batch_size)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=Delivery)
         )
-        # Two statements, not UPDATE ... WHERE id IN (subquery): PostgreSQL plans that as a hash
-        # join over the whole table, a scan per claim, so a 100,000-push fan-out cost O(n^2).
-        # The rows stay locked by the SELECT until this transaction commits.
-        ids = list((await session.execute(candidates)).scalars())
-        stats.claimed = len(ids)
-        if not ids:
+        rows = (await session.execute(candidates)).all()
+        stats.claimed = len(rows)
+        if not rows:
             return []
         await session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(ids))
+            .where(Delivery.id.in_([r.id for r in rows]))
             .values(
                 status=SENDING,
                 claimed_by=self.worker_id,
@@ -194,24 +206,6 @@ class Dispatcher:
             )
             .execution_options(synchronize_session=False)
         )
-        rows = (
-            await session.execute(
-                select(
-                    Delivery.id,
-                    Delivery.attempts,
-                    Delivery.notification_id,
-                    Delivery.alert_id,
-                    Delivery.topic,
-                    Delivery.locale,
-                    Delivery.priority,
-                    Device.token,
-                    Device.platform,
-                )
-                .outerjoin(Device, Device.id == Delivery.device_id)
-                .where(Delivery.id.in_(ids))
-                .order_by(Delivery.id)
-            )
-        ).all()
         notes = await self._notifications(session, {r.notification_id for r in rows})
         alerts = await self._alerts(session, {r.alert_id for r in rows})
         quiet = await self._quiet_hours(session, {n.user_id for n in notes.values()})
@@ -219,7 +213,7 @@ class Dispatcher:
         held: dict[datetime, list[int]] = {}
         texts: dict[tuple[str, str, str], Any] = {}  # one render per distinct text in a batch
         for row in rows:
-            item = _Item(row.id, row.attempts, row.platform, token=row.token, topic=row.topic)
+            item = _Item(row.id, row.attempts + 1, row.platform, token=row.token, topic=row.topic)
             items.append(item)
             if row.notification_id is not None:
                 note = notes[row.notification_id]
@@ -258,14 +252,22 @@ class Dispatcher:
             stats.held += len(held_ids)
         return items
 
-    async def _notifications(
-        self, session: AsyncSession, ids: set[int | None]
-    ) -> dict[int, Notification]:
+    async def _notifications(self, session: AsyncSession, ids: set[int | None]) -> dict[int, Any]:
+        """Plain rows (id, user_id, event, subject, data): no ORM objects on the hot path."""
         wanted = [i for i in ids if i is not None]
         if not wanted:
             return {}
-        rows = await session.execute(select(Notification).where(Notification.id.in_(wanted)))
-        return {n.id: n for n in rows.scalars()}
+        rows = await session.execute(
+            select(
+                Notification.id,
+                Notification.user_id,
+                Notification.event,
+                Notification.subject_type,
+                Notification.subject_id,
+                Notification.data,
+            ).where(Notification.id.in_(wanted))
+        )
+        return {n.id: n for n in rows}
 
     async def _alerts(self, session: AsyncSession, ids: set[int | None]) -> dict[int, Any]:
         from app.alerts.models import Alert
@@ -295,7 +297,7 @@ class Dispatcher:
         return f"{self.base_url}{path}" if self.base_url else path
 
     def _notification_message(
-        self, note: Notification, locale: str, texts: dict[tuple[str, str, str], Any]
+        self, note: Any, locale: str, texts: dict[tuple[str, str, str], Any]
     ) -> PushMessage:
         key = (note.event, locale, json.dumps(note.data, sort_keys=True, default=str))
         text = texts.get(key)
