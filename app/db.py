@@ -106,13 +106,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request owns the transaction: commit when the handler succeeds, roll back otherwise."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session, contextlib.AsyncExitStack() as stack:
-        bind = session.bind
-        writes = request.method not in ("GET", "HEAD", "OPTIONS")
-        if writes and bind is not None and bind.dialect.name == "sqlite":
-            # SQLite has one writer at a time and its busy handler polls, so a waiter can starve
-            # past the busy timeout: a FIFO lock in this process queues writers fairly first.
-            await stack.enter_async_context(sqlite_write_lock(request))
-            await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            await begin_write(session, stack, sqlite_write_lock(request))
         try:
             yield session
         except BaseException:
@@ -121,6 +116,20 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         else:
             if session.in_transaction():  # a request that never touched the database costs nothing
                 await session.commit()
+
+
+async def begin_write(
+    session: AsyncSession, stack: contextlib.AsyncExitStack, lock: asyncio.Lock | None
+) -> None:
+    """Start a transaction that will write. On SQLite: take `lock` (held until `stack` closes),
+    then the write lock itself (BEGIN IMMEDIATE). SQLite has one writer at a time and its busy
+    handler polls, so a waiter can starve past the busy timeout: a FIFO lock in this process
+    queues writers fairly first. Elsewhere nothing to do."""
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "sqlite":
+        if lock is not None:
+            await stack.enter_async_context(lock)
+        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def sqlite_write_lock(request: Request) -> asyncio.Lock:

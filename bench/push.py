@@ -18,8 +18,8 @@ One run:
     outbox   one event for all of them, written like `preferences.service.notify_area_subscribers`
              writes a new report's notifications: `app.push.outbox.notify` in one transaction
              (timed: the rows and their commit);
-    fan-out  a dispatcher process (this file, `_dispatch` mode: the settings, `build_sender` and
-             `Dispatcher` exactly as `citizen-hub worker` builds them, 1 or more loops) is started
+    fan-out  a dispatcher process (this file, `_dispatch` mode: the settings and
+             `build_dispatcher` exactly as `citizen-hub worker` uses them, 1 or more loops) is started
              and idle; the timer starts when it is told to go and stops when its loops find
              nothing left. Then: every delivery `sent`, the fake accepted exactly --devices more;
              messages/s and the ratio to the ceiling. Where the time went (claim, SDK message
@@ -64,8 +64,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.run import (  # noqa: E402 - after the path is set
-    DEMO_PASSWORD,
-    FORM,
     JSON_MARK,
     LUA_TEMPLATE,
     SERVER_ENV,
@@ -83,6 +81,7 @@ from bench.run import (  # noqa: E402 - after the path is set
     request,
     run_cli,
     run_wrk,
+    sign_in,
 )
 
 TARGET_RATIO = 0.5
@@ -229,8 +228,8 @@ def instrument(dispatcher: Any, sender: Any, phases: Phases) -> None:
 async def dispatch_child(loops: int, profile: Path | None) -> dict[str, Any]:
     from app.config import Settings
     from app.db import create_engine, create_sessionmaker
-    from app.push.dispatcher import Dispatcher, RoundStats
-    from app.push.senders import build_sender
+    from app.push.dispatcher import RoundStats
+    from app.push.jobs import build_dispatcher
 
     settings = Settings()
     engine = create_engine(settings.database_url)
@@ -240,15 +239,9 @@ async def dispatch_child(loops: int, profile: Path | None) -> dict[str, Any]:
     # one sender and one dispatcher per loop.
     pairs = []
     for _ in range(loops):
-        sender = build_sender(settings)
-        dispatcher = Dispatcher(
-            sessionmaker,
-            sender,
-            time_zone=settings.time_zone,
-            public_base_url=settings.public_base_url,
-        )
-        instrument(dispatcher, sender, phases)
-        pairs.append((dispatcher, sender))
+        dispatcher = build_dispatcher(sessionmaker, settings)
+        instrument(dispatcher, dispatcher.sender, phases)
+        pairs.append((dispatcher, dispatcher.sender))
     await pairs[0][0].sweep()  # connects the pool; nothing to sweep
     print(READY_MARK, flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
@@ -705,21 +698,6 @@ def tail(path: Path, lines: int = 20) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
-
-
-def sign_in(port: int, email: str) -> str:
-    from urllib.parse import urlencode
-
-    status, body = request(
-        port,
-        "POST",
-        "/api/v1/auth/token",
-        urlencode({"username": email, "password": DEMO_PASSWORD}),
-        FORM,
-    )
-    if status != 200:
-        raise BenchError(f"signing in as {email} answered {status}: {body[:300]!r}")
-    return str(json.loads(body)["access_token"])
 
 
 def run_alerts(

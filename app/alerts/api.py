@@ -22,20 +22,18 @@ from app.alerts.schemas import (
 from app.auth.deps import ManagerUser, OptionalUser, SettingsDep
 from app.db import SessionDep, utcnow
 from app.errors import InvalidInput
-from app.kit.cache import cached_headers
+from app.kit.cache import cached_headers, conditional_response
 from app.kit.i18n import gettext as _
+from app.kit.i18n import locale_of
 from app.kit.pagination import Page, PageDep
 from app.org import repository as org_repo
+from app.org.models import Ward
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 staff_router = APIRouter(prefix="/api/v1/staff", tags=["alerts"])
 
 #: Short: a phone without push polls this, and a new warning must show up soon.
 PUBLIC_CACHE_SECONDS = 60
-
-
-def locale_of(request: Request) -> str:
-    return str(getattr(request.state, "locale", "vi"))
 
 
 def cached_json(request: Request, model: BaseModel, *, public: bool = True) -> Response:
@@ -45,14 +43,11 @@ def cached_json(request: Request, model: BaseModel, *, public: bool = True) -> R
     headers = cached_headers(body, PUBLIC_CACHE_SECONDS, "application/json")
     if not public:
         headers["Cache-Control"] = "private, no-store"
-    if headers["ETag"] in request.headers.get("if-none-match", ""):
-        return Response(
-            status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Type"}
-        )
-    return Response(body, headers=headers)
+    return conditional_response(request, body, headers)
 
 
-async def ward_id_of(session: Any, ward: str | None) -> int | None:
+async def ward_of(session: Any, ward: str | None) -> Ward | None:
+    """The ward a ?ward= filter names; None without one; 422 for an unknown code."""
     if not ward:
         return None
     found = await org_repo.ward_by_code(session, ward)
@@ -61,7 +56,7 @@ async def ward_id_of(session: Any, ward: str | None) -> int | None:
             _("There is no ward or commune with the code: %(codes)s.", codes=ward),
             errors=[{"field": "ward", "in": "query", "reason": _("unknown ward or commune")}],
         )
-    return found.id
+    return found
 
 
 # Public ------------------------------------------------------------------------------------
@@ -83,11 +78,12 @@ async def list_alerts(
     """Sent and cancelled alerts, newest first, in both languages (`title` and `body` in the
     language asked for). For people and apps without push notifications."""
     now = utcnow()
+    chosen = await ward_of(session, ward)
     rows, total = await repo.published(
         session,
         now=now,
         active=active,
-        ward_id=await ward_id_of(session, ward),
+        ward_id=chosen.id if chosen else None,
         limit=paging.page_size,
         offset=paging.offset,
     )

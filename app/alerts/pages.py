@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 
 from app.alerts import repository as repo
 from app.alerts import service, texts, views
-from app.alerts.api import locale_of, ward_id_of
+from app.alerts.api import ward_of
 from app.alerts.models import Alert, AlertStatus, Severity
 from app.alerts.schemas import AlertIn, AlertUpdate
 from app.auth.deps import PageManager, PageUserOptional, SettingsDep
@@ -27,11 +27,12 @@ from app.config import Settings
 from app.db import SessionDep, utcnow
 from app.errors import AppError
 from app.kit.csrf import verify_csrf
-from app.kit.i18n import N_, SUPPORTED_LOCALES, format_datetime, language_name
+from app.kit.i18n import N_, SUPPORTED_LOCALES, format_datetime, language_name, locale_of
 from app.kit.i18n import gettext as _
 from app.kit.templating import render, templates
 from app.org import repository as org_repo
 from app.org.models import Ward
+from app.org.service import wards_by_district
 from app.reports.pages import FormError, field_errors, pager
 
 router = APIRouter(include_in_schema=False)
@@ -89,13 +90,6 @@ def area_text(alert: Alert) -> str:
     return ", ".join(w.name for w in sorted(alert.wards, key=lambda w: (w.district, w.name)))
 
 
-def alert_state(alert: Alert, now: datetime) -> str:
-    """draft, active, expired or cancelled: what a reader needs to know first."""
-    if alert.status == AlertStatus.sent.value:
-        return "active" if alert.expires_at > now else "expired"
-    return alert.status
-
-
 STATE_LABELS: dict[str, str] = {
     "draft": N_("Draft, not sent"),
     "active": N_("In force"),
@@ -121,10 +115,7 @@ HELPERS: dict[str, Any] = {
 
 def ward_groups(wards: Sequence[Ward]) -> list[tuple[str, list[tuple[str, Ward]]]]:
     """Wards by district, each with the id of its checkbox (wards-0, wards-1 …)."""
-    groups: dict[str, list[tuple[str, Ward]]] = {}
-    for index, ward in enumerate(sorted(wards, key=lambda w: (w.district, w.name))):
-        groups.setdefault(ward.district, []).append((f"wards-{index}", ward))
-    return list(groups.items())
+    return wards_by_district(wards, "wards-{}")
 
 
 # The public list, an alert's page and the feed ----------------------------------------------
@@ -168,7 +159,7 @@ async def alert_list(
             "active": in_force,
             "earlier": earlier,
             "now": now,
-            "state_of": lambda a: alert_state(a, now),
+            "state_of": lambda a: service.state(a, now),
             "ward_groups": ward_groups(wards),
             "chosen": chosen,
             "filters": {"ward": ward},
@@ -192,8 +183,8 @@ async def alert_feed(
     """Atom 1.0 in the language of ?lang= or Accept-Language; ?ward= narrows it like the list."""
     now = utcnow()
     locale = locale_of(request)
-    chosen = await org_repo.ward_by_code(session, ward) if ward else None
-    ward_id = await ward_id_of(session, ward)  # an unknown code is an error, not an empty feed
+    chosen = await ward_of(session, ward)  # an unknown code is an error, not an empty feed
+    ward_id = chosen.id if chosen else None
     rows, _total = await repo.published(session, now=now, ward_id=ward_id, limit=FEED_SIZE)
     base = (settings.public_base_url or str(request.base_url)).rstrip("/")
     updated = max(
@@ -204,7 +195,7 @@ async def alert_feed(
         {
             "alert": a,
             "view": views.public(a, locale, now),
-            "state": alert_state(a, now),
+            "state": service.state(a, now),
             "updated": a.cancelled_at or a.sent_at or a.updated_at,
         }
         for a in rows
@@ -264,7 +255,7 @@ async def alert_page(
         {
             **HELPERS,
             "alert": alert,
-            "state": alert_state(alert, now),
+            "state": service.state(alert, now),
             "other_languages": [
                 (code, alert.title(code), alert.body(code))
                 for code in other
@@ -429,7 +420,7 @@ async def staff_alerts(
         {
             **HELPERS,
             "items": rows,
-            "state_of": lambda a: alert_state(a, now),
+            "state_of": lambda a: service.state(a, now),
             "filters": {"status": chosen or ""},
             "status_choices": list(texts.STATUS_LABELS),
             "pager": pager(request, page, PAGE_SIZE, total),
@@ -485,7 +476,7 @@ async def _alert_page(
         {
             **HELPERS,
             "alert": alert,
-            "state": alert_state(alert, now),
+            "state": service.state(alert, now),
             "preview": found,
             "trail": trail,
             "names": names,

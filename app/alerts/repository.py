@@ -12,7 +12,6 @@ from sqlalchemy.orm import selectinload
 
 from app.alerts.models import Alert, AlertStatus, alert_ward
 from app.auth.models import User
-from app.org.models import Ward
 from app.push.models import DeviceTopic
 
 PUBLISHED = (AlertStatus.sent.value, AlertStatus.cancelled.value)
@@ -88,13 +87,6 @@ async def all_alerts(
         is_draft, Alert.sent_at.desc().nulls_last(), Alert.updated_at.desc(), Alert.id.desc()
     )
     return await _page(session, stmt, limit, offset)
-
-
-async def wards_by_codes(session: AsyncSession, codes: Sequence[str]) -> list[Ward]:
-    if not codes:
-        return []
-    rows = await session.execute(select(Ward).where(Ward.code.in_(set(codes))))
-    return list(rows.scalars().all())
 
 
 async def devices_following(session: AsyncSession, topics: Sequence[str]) -> int:

@@ -23,6 +23,7 @@ from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.kit.i18n import N_, SUPPORTED_LOCALES, format_number
 from app.kit.i18n import gettext as _
+from app.org import repository as org_repo
 from app.org.models import Ward
 from app.push import outbox
 from app.push.topics import alert_topics
@@ -109,6 +110,13 @@ def is_active(alert: Alert, now: datetime | None = None) -> bool:
     return alert.status == AlertStatus.sent.value and alert.expires_at > (now or utcnow())
 
 
+def state(alert: Alert, now: datetime | None = None) -> str:
+    """draft, active, expired or cancelled: what a reader needs to know first."""
+    if alert.status == AlertStatus.sent.value:
+        return "active" if is_active(alert, now) else "expired"
+    return alert.status
+
+
 def ward_codes(alert: Alert) -> list[str] | None:
     """None for the whole province, else the chosen codes, sorted."""
     return None if alert.whole_province else sorted(w.code for w in alert.wards)
@@ -175,7 +183,7 @@ async def _resolve_area(
                 _("Choose at least one ward or commune, or send it to the whole province."),
             )
         ]
-    found = await repo.wards_by_codes(session, wanted)
+    found = await org_repo.wards_by_codes(session, wanted)
     unknown = sorted(set(wanted) - {w.code for w in found})
     if unknown:
         return found, [

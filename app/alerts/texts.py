@@ -9,7 +9,6 @@ is in the topic's language, whatever the language of the manager who sends it.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from app.alerts.models import Alert, Severity
@@ -87,15 +86,18 @@ def push_title(alert: Alert, locale: str) -> str:
     return f"{prefixes.get(alert.severity, alert.severity.upper())}: {alert.title(locale)}"
 
 
-def push_message(alert: Alert, locale: str, *, now: datetime | None = None) -> PushMessage:
-    """The push sent to a topic in `locale` (the alert must have an id: it is in the link)."""
+def push_message(
+    alert: Alert, locale: str, *, now: datetime | None = None, base_url: str | None = None
+) -> PushMessage:
+    """The push sent to a topic in `locale` (the alert must have an id: it is in the link).
+    With the site's public address the link is absolute, as the dispatcher sends it."""
     now = now or utcnow()
     ttl = max(0, int((alert.expires_at - now).total_seconds()))
     return PushMessage(
         title=push_title(alert, locale),
         body=alert.body(locale),
         data={"kind": "alert", "alert_id": str(alert.id), "severity": alert.severity},
-        link=f"/alerts/{alert.id}",
+        link=f"{(base_url or '').rstrip('/')}/alerts/{alert.id}",
         priority="high" if alert.severity in HIGH_PRIORITY else "normal",
         ttl_seconds=ttl,
         collapse_key=f"alert-{alert.id}",
@@ -105,10 +107,7 @@ def push_message(alert: Alert, locale: str, *, now: datetime | None = None) -> P
 def payload_size(alert: Alert, locale: str, base_url: str | None = None) -> int:
     """UTF-8 bytes FCM counts for this language's push (Vietnamese letters take 2 or 3), with
     the link as the dispatcher sends it: absolute when the site's public address is set."""
-    message = push_message(alert, locale)
-    if base_url and message.link and message.link.startswith("/"):
-        message = replace(message, link=base_url.rstrip("/") + message.link)
-    return message.payload_size()
+    return push_message(alert, locale, base_url=base_url).payload_size()
 
 
 def size_limit() -> int:

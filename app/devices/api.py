@@ -47,7 +47,6 @@ async def forget(data: DeviceForget, session: SessionDep) -> None:
 
 @router.get("/me/devices", response_model=list[DeviceRead], summary="My devices")
 async def mine(user: CurrentUser, session: SessionDep) -> Any:
-    return [
-        _read(d, await topic_sync.topics_of(session, d.id))
-        for d in await service.devices_of(session, user.id)
-    ]
+    devices = await service.devices_of(session, user.id)
+    topics = await topic_sync.topics_by_device(session, [d.id for d in devices])
+    return [_read(d, topics.get(d.id, [])) for d in devices]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from app.auth.deps import CurrentUser
 from app.db import SessionDep, utcnow
 from app.inbox import repository as repo
-from app.inbox.texts import render
+from app.inbox.texts import link_of, render
 
 router = APIRouter(prefix="/api/v1/me", tags=["inbox"])
 
@@ -44,10 +44,6 @@ class Marked(BaseModel):
     marked: int
 
 
-def _link(subject_type: str, data: dict[str, Any]) -> str | None:
-    return f"/reports/{data['code']}" if subject_type == "report" and "code" in data else None
-
-
 @router.get("/notifications", response_model=Inbox, summary="My notifications")
 async def inbox(
     user: CurrentUser,
@@ -69,7 +65,7 @@ async def inbox(
                 event=row.event,
                 title=text.title,
                 body=text.body,
-                link=_link(row.subject_type, row.data),
+                link=link_of(row.subject_type, row.data),
                 data=row.data,
                 created_at=row.created_at,
                 read_at=row.read_at,

@@ -13,13 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.auth.deps import PageUser
 from app.db import SessionDep, utcnow
 from app.inbox import repository as repo
-from app.inbox.api import _link
+from app.inbox.texts import link_of
 from app.inbox.texts import render as render_text
 from app.kit.csrf import verify_csrf
-from app.kit.i18n import N_
+from app.kit.i18n import N_, locale_of
 from app.kit.i18n import gettext as _
 from app.kit.templating import render
-from app.reports.api import locale_of
 from app.reports.pages import pager
 
 router = APIRouter(include_in_schema=False)
@@ -77,7 +76,7 @@ async def inbox_page(
                 "id": row.id,
                 "title": text.title,
                 "body": text.body,
-                "link": _link(row.subject_type, row.data),
+                "link": link_of(row.subject_type, row.data),
                 "code": row.data.get("code"),
                 "created_at": row.created_at,
                 "unread": row.read_at is None,

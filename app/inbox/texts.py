@@ -27,6 +27,11 @@ class Text:
     body: str
 
 
+def link_of(subject_type: str, data: dict[str, Any]) -> str | None:
+    """Where a notification leads: its report's page, if it is about one."""
+    return f"/reports/{data['code']}" if subject_type == "report" and data.get("code") else None
+
+
 def render(event: str, locale: str, data: dict[str, Any]) -> Text:
     """The recipient's language; a missing translation falls back to Vietnamese."""
     from app.reports.labels import status_label

@@ -105,6 +105,17 @@ def cached_headers(body: bytes, max_age: int, media_type: str) -> dict[str, str]
     }
 
 
+def conditional_response(request: Any, body: bytes, headers: dict[str, str]) -> Any:
+    """The body, or 304 without it when the client's If-None-Match holds its ETag."""
+    from starlette.responses import Response
+
+    if headers["ETag"] in request.headers.get("if-none-match", ""):
+        return Response(
+            status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Type"}
+        )
+    return Response(body, headers=headers)
+
+
 async def _send_cached(scope: Any, send: Any, stored: bytes, if_none_match: str) -> None:
     header_blob, _sep, body = stored.partition(b"\n\n")
     headers = json.loads(header_blob)

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -59,6 +60,11 @@ def set_locale(locale: str) -> None:
 
 def get_locale() -> str:
     return _current_locale.get()
+
+
+def locale_of(request: Any) -> str:
+    """The language LocaleMiddleware chose for this request."""
+    return str(getattr(request.state, "locale", SUPPORTED_LOCALES[0]))
 
 
 @contextmanager

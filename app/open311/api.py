@@ -19,6 +19,7 @@ from app.auth.deps import ClientIP, SettingsDep
 from app.db import SessionDep
 from app.errors import AppError, Forbidden, InvalidInput, NotAuthenticated, validation_errors
 from app.kit.i18n import gettext as _
+from app.kit.i18n import locale_of
 from app.open311 import render, service
 from app.open311.render import FORMATS, Format
 
@@ -99,10 +100,6 @@ _FORMATS_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _locale(request: Request) -> str:
-    return str(getattr(request.state, "locale", "vi"))
-
-
 def _endpoint_url(request: Request) -> str:
     return f"{str(request.base_url).rstrip('/')}{PREFIX}"
 
@@ -124,7 +121,9 @@ async def services(
 ) -> Response:
     """Every active service: code, name and description in the request's language (?lang= or
     Accept-Language), `metadata` true when it has questions, keywords and group."""
-    return render.answer(format, "services", await service.service_list(session, _locale(request)))
+    return render.answer(
+        format, "services", await service.service_list(session, locale_of(request))
+    )
 
 
 @router.get(
@@ -140,7 +139,7 @@ async def service_definition(
     jurisdiction_id: Jurisdiction = None,
 ) -> Response:
     """The questions (attributes) to answer with `attribute[code]` when sending a request."""
-    definition = await service.service_definition(session, service_code, _locale(request))
+    definition = await service.service_definition(session, service_code, locale_of(request))
     return render.answer(format, "service_definition", definition)
 
 
@@ -272,7 +271,7 @@ async def list_requests(
         session,
         settings,
         reports,
-        _locale(request),
+        locale_of(request),
         str(request.base_url),
         extensions=query.extensions,
     )
@@ -305,7 +304,7 @@ async def get_request(
         session,
         settings,
         reports,
-        _locale(request),
+        locale_of(request),
         str(request.base_url),
         extensions=flag in ("true", "1"),
     )

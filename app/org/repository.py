@@ -34,6 +34,13 @@ async def ward_by_code(session: AsyncSession, code: str) -> Ward | None:
     return (await session.execute(select(Ward).where(Ward.code == code))).scalar_one_or_none()
 
 
+async def wards_by_codes(session: AsyncSession, codes: Sequence[str]) -> list[Ward]:
+    if not codes:
+        return []
+    rows = await session.execute(select(Ward).where(Ward.code.in_(set(codes))))
+    return list(rows.scalars().all())
+
+
 async def wards_whose_box_holds(session: AsyncSession, lat: float, lon: float) -> Sequence[Ward]:
     result = await session.execute(
         select(Ward).where(

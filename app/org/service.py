@@ -64,3 +64,14 @@ async def create_department(session: AsyncSession, data: DepartmentCreate) -> De
     session.add(department)
     await session.flush()
     return department
+
+
+def wards_by_district(
+    wards: Sequence[Ward], box_id: str
+) -> list[tuple[str, list[tuple[str, Ward]]]]:
+    """Wards and communes grouped by district, in (district, name) order, each with the id of
+    its checkbox on a form: `box_id.format(n)`, n counting from 0 across the districts."""
+    groups: dict[str, list[tuple[str, Ward]]] = {}
+    for index, ward in enumerate(sorted(wards, key=lambda w: (w.district, w.name))):
+        groups.setdefault(ward.district, []).append((box_id.format(index), ward))
+    return list(groups.items())

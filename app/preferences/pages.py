@@ -5,7 +5,6 @@ only reads the form, shows what the service refused, and keeps what the person t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -24,7 +23,7 @@ from app.kit.i18n import N_
 from app.kit.i18n import gettext as _
 from app.kit.templating import render
 from app.org import repository as org_repo
-from app.org.models import Ward
+from app.org.service import wards_by_district
 from app.preferences import service
 from app.preferences.schemas import PreferencesRead, PreferencesUpdate, SubscriptionIn
 from app.reports.pages import GROUP_LABELS, FormError, field_errors
@@ -198,14 +197,6 @@ def group_label(group: str | None) -> str:
     return _(GROUP_LABELS[group]) if group in GROUP_LABELS else group
 
 
-def _ward_groups(wards: Sequence[Ward]) -> list[tuple[str, list[tuple[str, Ward]]]]:
-    """Wards and communes by district, each with the id of its checkbox."""
-    groups: dict[str, list[tuple[str, Ward]]] = {}
-    for index, ward in enumerate(sorted(wards, key=lambda w: (w.district, w.name))):
-        groups.setdefault(ward.district, []).append((ALERT_WARD_ID.format(index), ward))
-    return list(groups.items())
-
-
 def _back(done: str) -> RedirectResponse:
     return RedirectResponse(f"{PATH}?done={done}", status_code=303)
 
@@ -239,7 +230,7 @@ async def _page(
             "form": form or SettingsForm.stored(prefs),
             "subscription": subscription or SubscriptionForm(),
             "subscriptions": subscriptions,
-            "ward_groups": _ward_groups(wards),
+            "ward_groups": wards_by_district(wards, ALERT_WARD_ID),
             "groups": [(code, _(label)) for code, label in GROUP_LABELS.items()],
             "errors": errors,
             "field_errors": field_errors(errors),

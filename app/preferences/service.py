@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import privacy
@@ -15,6 +15,7 @@ from app.devices.models import Device
 from app.errors import Conflict, InvalidInput, NotFound
 from app.inbox.models import Notification
 from app.kit.i18n import gettext as _
+from app.org import repository as org_repo
 from app.org.models import Ward
 from app.preferences.models import AlertArea, NotificationPreference, ReportSubscription
 from app.preferences.schemas import (
@@ -34,27 +35,22 @@ async def _preference(session: AsyncSession, user_id: int) -> NotificationPrefer
 
 
 async def _wards_by_code(session: AsyncSession, codes: list[str], field: str) -> list[Ward]:
-    unique = sorted(set(codes))
-    if not unique:
-        return []
-    found = {
-        w.code: w
-        for w in (await session.execute(select(Ward).where(Ward.code.in_(unique)))).scalars()
-    }
-    unknown = [code for code in unique if code not in found]
+    """The wards of these codes, sorted by code; 422 naming every unknown code."""
+    found = {w.code: w for w in await org_repo.wards_by_codes(session, codes)}
+    unknown = sorted(set(codes) - set(found))
     if unknown:
         raise InvalidInput(
             _("There is no such ward or commune."),
             errors=[
                 {
-                    "field": f"{field}",
+                    "field": field,
                     "in": "body",
-                    "reason": _("unknown ward: %(code)s") % {"code": c},
+                    "reason": _("unknown ward: %(code)s") % {"code": code},
                 }
-                for c in unknown
+                for code in unknown
             ],
         )
-    return [found[c] for c in unique]
+    return [found[c] for c in sorted(found)]
 
 
 async def alert_ward_codes(
@@ -147,8 +143,8 @@ async def subscribe(session: AsyncSession, user: User, data: SubscriptionIn) -> 
     )
     if existing.scalar_one_or_none() is not None:
         raise Conflict(_("You already follow these reports."))
-    count = len(await subscriptions_of(session, user.id))
-    if count >= MAX_SUBSCRIPTIONS:
+    count = await session.scalar(select(func.count()).where(ReportSubscription.user_id == user.id))
+    if (count or 0) >= MAX_SUBSCRIPTIONS:
         raise InvalidInput(
             _("You can follow at most %(n)d areas and topics.") % {"n": MAX_SUBSCRIPTIONS},
             errors=[{"field": "ward_code", "in": "body", "reason": _("too many subscriptions")}],

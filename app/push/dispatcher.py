@@ -34,9 +34,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import utcnow
+from app.alerts.models import Alert
+from app.alerts.service import state as alert_state
+from app.alerts.texts import push_message
+from app.db import begin_write, utcnow
 from app.devices.models import Device
 from app.inbox.models import Notification
+from app.inbox.texts import link_of
 from app.inbox.texts import render as render_text
 from app.preferences.models import NotificationPreference
 from app.push.models import ChannelHalt, Delivery, DeliveryStatus, TopicChange
@@ -135,11 +139,7 @@ class Dispatcher:
     async def _write(self) -> AsyncIterator[AsyncSession]:
         async with contextlib.AsyncExitStack() as stack:
             session = await stack.enter_async_context(self.sessionmaker())
-            sqlite = session.bind is not None and session.bind.dialect.name == "sqlite"
-            if sqlite:
-                if self.write_lock is not None:
-                    await stack.enter_async_context(self.write_lock)
-                await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            await begin_write(session, stack, self.write_lock)
             try:
                 yield session
             except BaseException:
@@ -164,10 +164,7 @@ class Dispatcher:
     async def _claim(self, session: AsyncSession, stats: RoundStats) -> list[_Item]:
         now = self.clock()
         halted = select(ChannelHalt.platform).where(ChannelHalt.halted_until > now)
-        # One locking SELECT reads everything the batch needs, then one UPDATE by id; not
-        # UPDATE ... WHERE id IN (subquery), which PostgreSQL plans as a hash join over the
-        # whole table, a scan per claim (a 100,000-push fan-out cost O(n^2)). The rows stay
-        # locked until this transaction commits; `attempts` is read before the increment.
+        # One locking SELECT reads everything the batch needs (see _claim_rows).
         candidates = (
             select(
                 Delivery.id,
@@ -190,22 +187,10 @@ class Dispatcher:
             .limit(self.batch_size)
             .with_for_update(skip_locked=True, of=Delivery)
         )
-        rows = (await session.execute(candidates)).all()
+        rows = await self._claim_rows(session, Delivery, candidates, now)
         stats.claimed = len(rows)
         if not rows:
             return []
-        await session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_([r.id for r in rows]))
-            .values(
-                status=SENDING,
-                claimed_by=self.worker_id,
-                lease_until=now + self.lease,
-                attempts=Delivery.attempts + 1,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
         notes = await self._notifications(session, {r.notification_id for r in rows})
         alerts = await self._alerts(session, {r.alert_id for r in rows})
         quiet = await self._quiet_hours(session, {n.user_id for n in notes.values()})
@@ -214,27 +199,28 @@ class Dispatcher:
         texts: dict[tuple[str, str, str], Any] = {}  # one render per distinct text in a batch
         for row in rows:
             item = _Item(row.id, row.attempts + 1, row.platform, token=row.token, topic=row.topic)
-            items.append(item)
             if row.notification_id is not None:
                 note = notes[row.notification_id]
+                window = quiet.get(note.user_id)
                 if row.token is None:
                     item.outcome = _failed("DEVICE_GONE")
-                    continue
-                window = quiet.get(note.user_id)
-                until = quiet_until(now, window[0], window[1], self.tz) if window else None
-                if until is not None and row.priority != "high":
+                elif (
+                    window
+                    and row.priority != "high"
+                    and (until := quiet_until(now, window[0], window[1], self.tz))
+                ):
                     held.setdefault(until, []).append(row.id)
-                    items.pop()
                     continue
-                item.message = self._notification_message(note, row.locale, texts)
+                else:
+                    item.message = self._notification_message(note, row.locale, texts)
             else:
                 alert = alerts.get(row.alert_id)
-                if alert is None or alert.status != "sent":
-                    item.outcome = _failed("CANCELLED")
-                elif alert.expires_at <= now:
-                    item.outcome = _failed("EXPIRED")
-                else:
+                state = alert_state(alert, now) if alert is not None else "cancelled"
+                if state == "active":
                     item.message = self._alert_message(alert, row.locale)
+                else:
+                    item.outcome = _failed("EXPIRED" if state == "expired" else "CANCELLED")
+            items.append(item)
         for until, held_ids in held.items():
             # Not an attempt: the recipient asked for quiet.
             await session.execute(
@@ -251,6 +237,33 @@ class Dispatcher:
             )
             stats.held += len(held_ids)
         return items
+
+    async def _claim_rows(
+        self,
+        session: AsyncSession,
+        model: type[Delivery] | type[TopicChange],
+        query: Any,
+        now: datetime,
+    ) -> Sequence[Any]:
+        """Run the locking SELECT `query` (its rows carry `id`, and `attempts` as read before
+        this claim) and mark those rows as this dispatcher's until the lease runs out. An
+        UPDATE ... WHERE id IN (subquery) instead would be planned by PostgreSQL as a hash join
+        over the whole table: a scan per claim, O(n^2) over a large fan-out."""
+        rows = (await session.execute(query)).all()
+        if rows:
+            await session.execute(
+                update(model)
+                .where(model.id.in_([r.id for r in rows]))
+                .values(
+                    status=SENDING,
+                    claimed_by=self.worker_id,
+                    lease_until=now + self.lease,
+                    attempts=model.attempts + 1,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return rows
 
     async def _notifications(self, session: AsyncSession, ids: set[int | None]) -> dict[int, Any]:
         """Plain rows (id, user_id, event, subject, data): no ORM objects on the hot path."""
@@ -270,8 +283,6 @@ class Dispatcher:
         return {n.id: n for n in rows}
 
     async def _alerts(self, session: AsyncSession, ids: set[int | None]) -> dict[int, Any]:
-        from app.alerts.models import Alert
-
         wanted = [i for i in ids if i is not None]
         if not wanted:
             return {}
@@ -310,10 +321,9 @@ class Dispatcher:
             "subject_type": note.subject_type,
             "subject_id": str(note.subject_id),
         }
-        path = "/account/inbox"
         if note.subject_type == "report" and note.data.get("code"):
             data["code"] = str(note.data["code"])
-            path = f"/reports/{note.data['code']}"
+        path = link_of(note.subject_type, note.data) or "/account/inbox"
         return PushMessage(
             title=text.title,
             body=text.body,
@@ -323,20 +333,7 @@ class Dispatcher:
         )
 
     def _alert_message(self, alert: Any, locale: str) -> PushMessage:
-        from app.alerts.texts import push_message
-
-        message = push_message(alert, locale)
-        if message.link and message.link.startswith("/"):
-            message = PushMessage(
-                title=message.title,
-                body=message.body,
-                data=message.data,
-                link=self._link(message.link),
-                priority=message.priority,
-                ttl_seconds=message.ttl_seconds,
-                collapse_key=message.collapse_key,
-            )
-        return message
+        return push_message(alert, locale, base_url=self.base_url)
 
     async def _send(self, items: list[_Item]) -> None:
         to_tokens = [i for i in items if i.message is not None and i.token is not None]
@@ -477,38 +474,19 @@ class Dispatcher:
         now = self.clock()
         async with self._write() as session:
             candidates = (
-                select(TopicChange.id)
+                select(
+                    TopicChange.id,
+                    TopicChange.token,
+                    TopicChange.topic,
+                    TopicChange.op,
+                    TopicChange.attempts,
+                )
                 .where(TopicChange.status == QUEUED, TopicChange.next_attempt_at <= now)
                 .order_by(TopicChange.next_attempt_at, TopicChange.id)
                 .limit(1000)
                 .with_for_update(skip_locked=True)
             )
-            ids = list((await session.execute(candidates)).scalars())
-            rows: Sequence[Any] = []
-            if ids:
-                await session.execute(
-                    update(TopicChange)
-                    .where(TopicChange.id.in_(ids))
-                    .values(
-                        status=SENDING,
-                        claimed_by=self.worker_id,
-                        lease_until=now + self.lease,
-                        attempts=TopicChange.attempts + 1,
-                        updated_at=now,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                rows = (
-                    await session.execute(
-                        select(
-                            TopicChange.id,
-                            TopicChange.token,
-                            TopicChange.topic,
-                            TopicChange.op,
-                            TopicChange.attempts,
-                        ).where(TopicChange.id.in_(ids))
-                    )
-                ).all()
+            rows = await self._claim_rows(session, TopicChange, candidates, now)
         stats.claimed = len(rows)
         if not rows:
             return stats
@@ -518,7 +496,7 @@ class Dispatcher:
         for row in sorted(rows, key=lambda r: r.id):
             latest[(row.token, row.topic)] = row
         items: list[_Item] = [
-            _Item(r.id, r.attempts, None, token=r.token, outcome={"status": "sent"})
+            _Item(r.id, r.attempts + 1, None, token=r.token, outcome={"status": "sent"})
             for r in rows
             if latest[(r.token, r.topic)] is not r
         ]
@@ -529,7 +507,7 @@ class Dispatcher:
         async def apply(topic: str, op: str, members: list[Any]) -> None:
             tokens = [m.token for m in members]
             call = self.sender.subscribe if op == "add" else self.sender.unsubscribe
-            group = [_Item(m.id, m.attempts, None, token=m.token) for m in members]
+            group = [_Item(m.id, m.attempts + 1, None, token=m.token) for m in members]
             items.extend(group)
             try:
                 results = await call(tokens, topic)

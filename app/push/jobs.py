@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -44,6 +45,19 @@ async def upkeep_once(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[st
     return summary
 
 
+def build_dispatcher(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, **options: Any
+) -> Dispatcher:
+    """A dispatcher with the sender the settings ask for (its own: close `.sender` when done)."""
+    return Dispatcher(
+        sessionmaker,
+        build_sender(settings),
+        time_zone=settings.time_zone,
+        public_base_url=settings.public_base_url,
+        **options,
+    )
+
+
 async def run_push_worker(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -53,15 +67,10 @@ async def run_push_worker(
     worker_id: str | None = None,
 ) -> None:
     stop = stop or asyncio.Event()
-    sender = build_sender(settings)
-    dispatcher = Dispatcher(
-        sessionmaker,
-        sender,
-        time_zone=settings.time_zone,
-        public_base_url=settings.public_base_url,
-        write_lock=write_lock,
-        worker_id=worker_id,
+    dispatcher = build_dispatcher(
+        sessionmaker, settings, write_lock=write_lock, worker_id=worker_id
     )
+    sender = dispatcher.sender
 
     async def upkeep() -> None:
         while not stop.is_set():

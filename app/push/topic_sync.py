@@ -116,12 +116,20 @@ async def leave_all(session: AsyncSession, device: Device) -> None:
 
 
 async def topics_of(session: AsyncSession, device_id: int) -> list[str]:
+    return (await topics_by_device(session, [device_id])).get(device_id, [])
+
+
+async def topics_by_device(session: AsyncSession, device_ids: list[int]) -> dict[int, list[str]]:
+    """Each device's topics, sorted; one query for all of them."""
     rows = await session.execute(
-        select(DeviceTopic.topic)
-        .where(DeviceTopic.device_id == device_id)
+        select(DeviceTopic.device_id, DeviceTopic.topic)
+        .where(DeviceTopic.device_id.in_(device_ids))
         .order_by(DeviceTopic.topic)
     )
-    return list(rows.scalars())
+    found: dict[int, list[str]] = {}
+    for device_id, topic in rows:
+        found.setdefault(device_id, []).append(topic)
+    return found
 
 
 def _change(token: str, topic: str, op: str, now: object) -> TopicChange:

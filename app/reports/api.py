@@ -26,8 +26,9 @@ from app.auth.models import Role
 from app.config import Settings
 from app.db import SessionDep, utcnow
 from app.errors import InvalidInput, NotFound, TooManyRequests
-from app.kit.cache import store_public
+from app.kit.cache import conditional_response, store_public
 from app.kit.i18n import gettext as _
+from app.kit.i18n import locale_of
 from app.kit.pagination import Page, PageDep
 from app.kit.ratelimit import per_minute
 from app.org import repository as org_repo
@@ -59,10 +60,6 @@ router = APIRouter(prefix="/api/v1", tags=["reports"])
 staff_router = APIRouter(prefix="/api/v1/staff", tags=["reports: staff"])
 MAX_PHOTOS = 5
 PUBLIC_CACHE_SECONDS = 5
-
-
-def locale_of(request: Request) -> str:
-    return str(getattr(request.state, "locale", "vi"))
 
 
 def actor_of(
@@ -401,11 +398,7 @@ async def _cached_public(request: Request, build: Any, media_type: str) -> Respo
     headers = await store_public(
         request.app.state.cache, request.scope, body, PUBLIC_CACHE_SECONDS, media_type
     )
-    if headers["ETag"] in request.headers.get("if-none-match", ""):
-        return Response(
-            status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Type"}
-        )
-    return Response(body, headers=headers)
+    return conditional_response(request, body, headers)
 
 
 PUBLIC_CACHED_PATHS = {"/api/v1/reports", "/api/v1/reports.geojson"}

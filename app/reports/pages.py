@@ -27,14 +27,14 @@ from app.auth.models import Role, User
 from app.db import SessionDep, utcnow
 from app.errors import AppError, InvalidInput, TooManyRequests
 from app.kit.csrf import verify_csrf
-from app.kit.i18n import N_
+from app.kit.i18n import N_, locale_of
 from app.kit.i18n import gettext as _
 from app.kit.ratelimit import per_minute
 from app.kit.templating import cookie_secure, render
 from app.org import repository as org_repo
 from app.reports import repository as repo
 from app.reports import service, views
-from app.reports.api import MAX_PHOTOS, _discard, _ingest, _throttle_submission, locale_of
+from app.reports.api import MAX_PHOTOS, _discard, _ingest, _throttle_submission
 from app.reports.labels import STATUS_LABELS, status_label
 from app.reports.models import (
     OPEN_STATUSES,

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,12 +16,15 @@ from app.devices.models import Device
 from app.inbox.models import Notification
 from app.push import outbox
 from app.push.dispatcher import Dispatcher
-from notifications.fake_fcm import FakeFcm
 from notifications.policy import RetryPolicy
-from notifications.senders import FirebaseSender, StaticTokenCredentials
+from notifications.senders import FirebaseSender
 from tests.builders import password_hash
+from tests.notifications import conftest as library_fixtures
 
-PROJECT = "citizen-hub-test"
+# The fake FCM and the real SDK wired to it, as the library's own tests use them.
+fake_fcm = library_fixtures.fake_fcm
+sender = library_fixtures.sender
+
 # 2026-11-26 10:00 in Yên Bái (UTC+7).
 START = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -42,22 +43,6 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
-
-
-@pytest.fixture
-def fake_fcm() -> FakeFcm:
-    return FakeFcm()
-
-
-@pytest.fixture
-async def sender(fake_fcm: FakeFcm) -> AsyncIterator[FirebaseSender]:
-    firebase = FirebaseSender(
-        PROJECT,
-        credential=StaticTokenCredentials("test-token"),
-        transport=httpx.ASGITransport(app=fake_fcm),
-    )
-    yield firebase
-    await firebase.aclose()
 
 
 def make_dispatcher(
