@@ -72,6 +72,7 @@ from bench.run import (  # noqa: E402 - after the path is set
     Server,
     base_env,
     cli_argv,
+    common_arguments,
     free_port,
     log,
     lua_string,
@@ -942,21 +943,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--fanout-timeout", type=float, default=600, help="give up on a fan-out after S")
     p.add_argument("--profile", action="store_true", help="cProfile the dispatcher and print it")
-    p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
-    p.add_argument(
-        "--pg-admin-url",
-        default=os.environ.get(
-            "BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-        ),
-        help="where to CREATE/DROP the throwaway database (env BENCH_PG_ADMIN_URL)",
-    )
-    p.add_argument(
-        "--server-env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra environment for citizen-hub and the dispatcher",
-    )
+    common_arguments(p)
     p.add_argument(
         "--strict", action="store_true", help=f"exit 1 below {TARGET_RATIO}x on PostgreSQL"
     )

@@ -623,6 +623,25 @@ def table(title: str, rows: list[Result], database: str) -> str:
 # Main
 
 
+def common_arguments(p: argparse.ArgumentParser) -> None:
+    """--json, --pg-admin-url and --server-env, as every bench script takes them."""
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+    p.add_argument(
+        "--pg-admin-url",
+        default=os.environ.get(
+            "BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="where to CREATE/DROP the throwaway database (env BENCH_PG_ADMIN_URL)",
+    )
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for citizen-hub (e.g. CITIZENHUB_LOG_LEVEL=INFO)",
+    )
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     names = [s.name for s in SCENARIOS]
     p = argparse.ArgumentParser(description="Benchmark Citizen Hub against the FastAPI ceiling.")
@@ -646,21 +665,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME",
         help=f"scenario(s) to run, comma-separated or repeated: {', '.join(names)}",
     )
-    p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
-    p.add_argument(
-        "--pg-admin-url",
-        default=os.environ.get(
-            "BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-        ),
-        help="where to CREATE/DROP the throwaway database (env BENCH_PG_ADMIN_URL)",
-    )
-    p.add_argument(
-        "--server-env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra environment for citizen-hub (e.g. CITIZENHUB_LOG_LEVEL=INFO)",
-    )
+    common_arguments(p)
     p.add_argument(
         "--strict",
         action="store_true",
