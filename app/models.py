@@ -6,9 +6,12 @@ from app.auth.models import AuthSession, Consent, RefreshToken, User
 from app.calendar.models import CalendarDay
 from app.db import Base
 from app.devices.models import Device
+from app.events.models import Event
 from app.inbox.models import Notification
 from app.open311.models import Open311Key
 from app.org.models import Department, Ward
+from app.places.models import Place
+from app.practical.models import GuidePage, HelpContact
 from app.preferences.models import AlertArea, NotificationPreference, ReportSubscription
 from app.push.models import ChannelHalt, Delivery, DeviceTopic, TopicChange
 from app.reports.models import (
@@ -36,11 +39,15 @@ __all__ = [
     "Delivery",
     "Department",
     "Device",
+    "Event",
+    "GuidePage",
+    "HelpContact",
     "DeviceTopic",
     "IdempotentRequest",
     "Notification",
     "NotificationPreference",
     "Open311Key",
+    "Place",
     "RefreshToken",
     "Report",
     "ReportEvent",

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from app.config import get_settings
 from app.db import create_engine
 from app.models import Base
+from app.ops.migrations import include_name
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -29,6 +30,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         url=url,
         target_metadata=target_metadata,
         compare_type=True,
+        include_name=include_name,
         render_as_batch=True,  # SQLite needs batch mode to alter tables
         literal_binds=connection is None,
     )

@@ -15,7 +15,7 @@ from sqlalchemy import inspect
 
 from app.db import create_engine
 from app.models import Base
-from app.ops.migrations import downgrade, upgrade
+from app.ops.migrations import downgrade, include_name, upgrade
 from tests import dbutil
 
 
@@ -40,7 +40,7 @@ def _inspect(url: str) -> tuple[list, set[str]]:
             async with engine.connect() as connection:
 
                 def check(sync_conn):  # type: ignore[no-untyped-def]
-                    context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+                    context = MigrationContext.configure(sync_conn, opts={"compare_type": True, "include_name": include_name})
                     return compare_metadata(context, Base.metadata), set(
                         inspect(sync_conn).get_table_names()
                     )
