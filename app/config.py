@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     default_locale: str = "vi"
     time_zone: str = "Asia/Ho_Chi_Minh"
+    # Places not verified within this many days are flagged stale on pages and in the API.
+    place_stale_after_days: int = 365
     upload_dir: Path = ROOT_DIR / "var" / "uploads"
     max_body_bytes: int = 1 * 1024 * 1024
     max_upload_bytes: int = 30 * 1024 * 1024

@@ -71,6 +71,16 @@ TAGS = [
         "description": "Emergency alerts and announcements: the public feed (JSON, Atom), and "
         "composing, previewing, sending and cancelling them (managers).",
     },
+    {
+        "name": "places",
+        "description": "Places for visitors and residents: nearby, search, accessibility, "
+        "opening hours, GeoJSON and the whole-dataset download for offline use.",
+    },
+    {"name": "events", "description": "Festivals, markets and performances; iCalendar feeds."},
+    {
+        "name": "practical help",
+        "description": "Emergency numbers, hotlines, tourist information and guide pages.",
+    },
     {"name": "inbox", "description": "A signed-in person's notifications, read and unread."},
     {"name": "operations", "description": "Health and readiness probes."},
     {"name": "media", "description": "Photos attached to reports and their thumbnails (JPEG)."},
@@ -89,12 +99,18 @@ def _routers(app: FastAPI) -> None:
     from app.auth import pages as auth_pages
     from app.calendar import api as calendar_api
     from app.devices import api as devices_api
+    from app.events import api as events_api
+    from app.events import pages as events_pages
     from app.inbox import api as inbox_api
     from app.inbox import pages as inbox_pages
     from app.open311 import api as open311_api
     from app.ops import api as ops_api
     from app.org import api as org_api
     from app.photos import api as photos_api
+    from app.places import api as places_api
+    from app.places import pages as places_pages
+    from app.practical import api as practical_api
+    from app.practical import pages as practical_pages
     from app.preferences import api as preferences_api
     from app.preferences import pages as preferences_pages
     from app.reports import api as reports_api
@@ -118,6 +134,12 @@ def _routers(app: FastAPI) -> None:
     app.include_router(alerts_api.router)
     app.include_router(alerts_api.staff_router)
     app.include_router(alerts_pages.router)
+    app.include_router(places_api.router)
+    app.include_router(places_pages.router)
+    app.include_router(events_api.router)
+    app.include_router(events_pages.router)
+    app.include_router(practical_api.router)
+    app.include_router(practical_pages.router)
     app.include_router(open311_api.router)
     app.include_router(web_pages.router)
     app.include_router(auth_pages.router)
