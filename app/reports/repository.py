@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,6 +10,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.kit.geo import bbox, distance_m
 from app.org.models import Department, Ward
 from app.reports.models import (
     OPEN_STATUSES,
@@ -25,9 +25,6 @@ from app.reports.models import (
     ServiceAttribute,
     ServiceRoute,
 )
-
-EARTH_RADIUS_M = 6_371_000.0
-
 
 # Catalogue
 
@@ -134,25 +131,12 @@ async def events_of(
     return (await session.execute(stmt)).scalars().all()
 
 
-def _bbox(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
-    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
-    dlon = math.degrees(radius_m / (EARTH_RADIUS_M * max(math.cos(math.radians(lat)), 1e-6)))
-    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
-
-
 async def open_reports_near(
     session: AsyncSession, service_id: int, lat: float, lon: float, radius_m: float, limit: int = 20
 ) -> list[tuple[Report, float]]:
     """Open, public reports of one service within radius_m, nearest first (the box narrows in
     SQL on the lat/lon index; the exact distance decides)."""
-    min_lat, max_lat, min_lon, max_lon = _bbox(lat, lon, radius_m)
+    min_lat, max_lat, min_lon, max_lon = bbox(lat, lon, radius_m)
     rows = await session.execute(
         select(Report).where(
             Report.service_id == service_id,

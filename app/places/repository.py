@@ -1,0 +1,361 @@
+"""Every query of places. The hot reads (nearby, search) are Core statements answered by each
+database's own index, nearest first straight from the index rather than "all within the radius,
+then sort":
+
+- PostgreSQL: a GiST index on ll_to_earth(lat, lon) (cube + earthdistance). `earth_box @>` bounds
+  the scan to the radius and `<->` walks the index in distance order (KNN), so LIMIT stops early.
+- SQLite: an R*Tree of coordinates, searched in growing boxes: a box that holds the circle of
+  radius r returns every place within r; once `limit` places lie within r, nothing outside can be
+  nearer. The first box is sized from the wanted count, so most queries take one or two probes.
+
+Distances are haversine on a sphere of mean radius on both databases (app.kit.geo), so both give
+the same answer and the same order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, column, func, literal_column, select, table, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.kit.geo import EARTH_RADIUS_M, bbox, distance_m
+from app.kit.text import search_terms
+from app.org.models import Department, Ward
+from app.places.models import Place
+
+place = Place.__table__
+ward = Ward.__table__
+department = Department.__table__
+
+# The row every list and page reads: the place, its ward and department names.
+LIST_COLUMNS = [
+    *(c for c in place.c if c.name not in ("search_name", "search_body")),
+    ward.c.code.label("ward_code"),
+    ward.c.name.label("ward_name"),
+    department.c.code.label("department_code"),
+    department.c.name_vi.label("department_name_vi"),
+    department.c.name_en.label("department_name_en"),
+]
+
+# earthdistance measures on a sphere of earth() = 6,378,168 m; our haversine on the mean radius.
+# The box is drawn a little wider so that it always holds our circle; haversine decides.
+_EARTH_BOX_SCALE = 6_378_168.0 / EARTH_RADIUS_M * 1.0005
+_FTS = table("place_fts", column("rowid"))
+_RTREE = table(
+    "place_rtree",
+    column("id"),
+    column("min_lat"),
+    column("max_lat"),
+    column("min_lon"),
+    column("max_lon"),
+)
+# Candidates re-ranked in Python by how well the name matches (text search).
+RERANK_WINDOW = 200
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    categories: tuple[str, ...] = ()
+    wheelchair: tuple[str, ...] = ()  # accepted grades, e.g. ("yes", "limited")
+    query: str | None = None
+    ward_code: str | None = None
+    include_retired: bool = False
+
+
+def _base(filters: Filters) -> Select[Any]:
+    stmt = select(*LIST_COLUMNS).select_from(
+        place.outerjoin(ward, ward.c.id == place.c.ward_id).outerjoin(
+            department, department.c.id == place.c.department_id
+        )
+    )
+    if not filters.include_retired:
+        stmt = stmt.where(place.c.retired_at.is_(None))
+    if filters.categories:
+        stmt = stmt.where(place.c.category.in_(filters.categories))
+    if filters.wheelchair:
+        stmt = stmt.where(place.c.wheelchair.in_(filters.wheelchair))
+    if filters.ward_code:
+        stmt = stmt.where(ward.c.code == filters.ward_code)
+    return stmt
+
+
+# Text -------------------------------------------------------------------------------------
+
+_SAFE_TERM = re.compile(r"^\w+$")
+
+
+def _terms(query: str) -> list[str]:
+    return [t for t in search_terms(query) if _SAFE_TERM.match(t)][:12]
+
+
+def _pg_vector() -> Any:
+    # Must match the expression of ix_place_search (migration 0007) for the index to be used.
+    return literal_column(
+        "(setweight(to_tsvector('simple', place.search_name), 'A')"
+        " || setweight(to_tsvector('simple', place.search_body), 'B'))"
+    )
+
+
+def _pg_tsquery(terms: list[str]) -> str:
+    # Every word must match; the last one also as a prefix (people stop typing early).
+    parts = [f"'{t}'" for t in terms[:-1]] + [f"'{terms[-1]}':*"]
+    return " & ".join(parts)
+
+
+def _sqlite_match(terms: list[str]) -> str:
+    return " ".join([*(f'"{t}"' for t in terms[:-1]), f'"{terms[-1]}"*'])
+
+
+def _text_filter(stmt: Select[Any], dialect: str, terms: list[str]) -> Select[Any]:
+    if dialect == "postgresql":
+        return stmt.where(
+            _pg_vector().op("@@")(func.to_tsquery(literal_column("'simple'"), _pg_tsquery(terms)))
+        )
+    return stmt.where(
+        place.c.id.in_(
+            select(literal_column("rowid"))
+            .select_from(text("place_fts"))
+            .where(text("place_fts MATCH :fts_match"))
+        )
+    ).params(fts_match=_sqlite_match(terms))
+
+
+def _name_score(search_name: str, terms: list[str], phrase: str) -> tuple[int, int]:
+    words = search_name.split()
+    in_name = sum(1 for t in terms if any(w.startswith(t) for w in words))
+    return (1 if phrase and phrase in search_name else 0, in_name)
+
+
+async def search(
+    session: AsyncSession, filters: Filters, *, limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Places matching every word of the query (accent-insensitive), best first: the whole
+    phrase in a name, then more words in a name, then the database's own rank (names weigh
+    more than descriptions, tags and addresses)."""
+    assert filters.query
+    terms = _terms(filters.query)
+    if not terms:
+        return []
+    dialect = _dialect(session)
+    if dialect == "postgresql":
+        stmt = _text_filter(_base(filters), dialect, terms).add_columns(place.c.search_name)
+        rank = func.ts_rank(
+            _pg_vector(), func.to_tsquery(literal_column("'simple'"), _pg_tsquery(terms))
+        )
+        stmt = stmt.add_columns(rank.label("rank")).order_by(rank.desc(), place.c.id)
+    else:  # FTS5: join the match itself so bm25() ranks it (names weigh ten times more)
+        stmt = (
+            _base(filters)
+            .add_columns(place.c.search_name)
+            .join(_FTS, _FTS.c.rowid == place.c.id)
+            .where(text("place_fts MATCH :fts_match"))
+            .params(fts_match=_sqlite_match(terms))
+        )
+        rank = literal_column("bm25(place_fts, 10.0, 1.0)")
+        stmt = stmt.add_columns(rank.label("rank")).order_by(rank, place.c.id)
+    window = max(RERANK_WINDOW, offset + limit)
+    rows = [dict(r) for r in (await session.execute(stmt.limit(window))).mappings()]
+    phrase = " ".join(terms)
+    # bm25 is better when lower, ts_rank when higher: make "higher is better" for both.
+    sign = 1 if dialect == "postgresql" else -1
+    rows.sort(
+        key=lambda r: (*_name_score(r["search_name"], terms, phrase), sign * (r["rank"] or 0)),
+        reverse=True,
+    )
+    return rows[offset : offset + limit]
+
+
+# Nearby -----------------------------------------------------------------------------------
+
+
+Keep = Callable[[dict[str, Any]], bool]
+
+
+async def nearby(
+    session: AsyncSession,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    filters: Filters = Filters(),
+    *,
+    limit: int = 20,
+    keep: Keep | None = None,
+) -> list[dict[str, Any]]:
+    """Up to `limit` places within radius_m of the point, nearest first, each with
+    `distance_m`. `keep` is a further test in Python (open now) applied in distance order."""
+    if _dialect(session) == "postgresql":
+        return await _nearby_postgres(session, lat, lon, radius_m, filters, limit, keep)
+    return await _nearby_sqlite(session, lat, lon, radius_m, filters, limit, keep)
+
+
+def _with_text(stmt: Select[Any], session: AsyncSession, filters: Filters) -> Select[Any] | None:
+    if not filters.query:
+        return stmt
+    terms = _terms(filters.query)
+    if not terms:
+        return None
+    return _text_filter(stmt, _dialect(session), terms)
+
+
+async def _nearby_postgres(
+    session: AsyncSession,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    filters: Filters,
+    limit: int,
+    keep: Keep | None,
+) -> list[dict[str, Any]]:
+    center = func.ll_to_earth(lat, lon)
+    point = func.ll_to_earth(place.c.lat, place.c.lon)
+    stmt = _with_text(_base(filters), session, filters)
+    if stmt is None:
+        return []
+    stmt = stmt.where(
+        func.earth_box(center, radius_m * _EARTH_BOX_SCALE).op("@>")(point),
+    ).order_by(point.op("<->")(center))
+    found: list[dict[str, Any]] = []
+    # Without a Python test, one query of `limit` rows; with one, pages until enough are kept.
+    page = limit if keep is None else max(limit * 4, 50)
+    offset = 0
+    while True:
+        rows = (await session.execute(stmt.limit(page).offset(offset))).mappings().all()
+        for row in rows:
+            d = distance_m(lat, lon, row["lat"], row["lon"])
+            if d > radius_m:
+                return found  # ordered by distance: nothing further can be within the radius
+            item = dict(row)
+            item["distance_m"] = d
+            if keep is None or keep(item):
+                found.append(item)
+                if len(found) == limit:
+                    return found
+        if len(rows) < page:
+            return found
+        offset += page
+        page *= 2
+
+
+async def _nearby_sqlite(
+    session: AsyncSession,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    filters: Filters,
+    limit: int,
+    keep: Keep | None,
+) -> list[dict[str, Any]]:
+    base = _with_text(_base(filters), session, filters)
+    if base is None:
+        return []
+    # Start small and grow the circle by the shortfall. Each probe is an R*Tree range query, so
+    # its cost follows the rows it finds, not the size of the table.
+    r = min(radius_m, 1_000.0)
+    while True:
+        min_lat, max_lat, min_lon, max_lon = bbox(lat, lon, r)
+        stmt = base.join(_RTREE, _RTREE.c.id == place.c.id).where(
+            _RTREE.c.max_lat >= min_lat,
+            _RTREE.c.min_lat <= max_lat,
+            _RTREE.c.max_lon >= min_lon,
+            _RTREE.c.min_lon <= max_lon,
+        )
+        rows = (await session.execute(stmt)).mappings().all()
+        within: list[dict[str, Any]] = []
+        for row in rows:
+            d = distance_m(lat, lon, row["lat"], row["lon"])
+            if d <= r:
+                item = dict(row)
+                item["distance_m"] = d
+                within.append(item)
+        within.sort(key=lambda item: (item["distance_m"], item["id"]))
+        kept = within if keep is None else [item for item in within if keep(item)]
+        if len(kept) >= limit or r >= radius_m:
+            return kept[:limit]
+        # Grow by the shortfall: area scales with r^2.
+        factor = math.sqrt((limit + 1) / max(len(kept), 1)) * 1.5
+        r = min(radius_m, r * min(max(factor, 2.0), 16.0))
+
+
+# Browsing, pages and downloads ------------------------------------------------------------
+
+
+async def browse(
+    session: AsyncSession, filters: Filters, *, limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Places by name (no point, no query): a category, a ward, the accessible ones."""
+    stmt = _base(filters).order_by(place.c.search_name, place.c.id).limit(limit).offset(offset)
+    return [dict(r) for r in (await session.execute(stmt)).mappings()]
+
+
+async def count(session: AsyncSession, filters: Filters) -> int:
+    stmt = select(func.count()).select_from(_base(filters).subquery())
+    return int(await session.scalar(stmt) or 0)
+
+
+async def one(session: AsyncSession, code: str) -> dict[str, Any] | None:
+    stmt = _base(Filters(include_retired=True)).where(place.c.code == code)
+    row = (await session.execute(stmt)).mappings().first()
+    return dict(row) if row else None
+
+
+async def by_codes(session: AsyncSession, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    if not codes:
+        return {}
+    stmt = _base(Filters()).where(place.c.code.in_(list(codes)))
+    return {r["code"]: dict(r) for r in (await session.execute(stmt)).mappings()}
+
+
+async def dataset_version(
+    session: AsyncSession, since: datetime | None
+) -> tuple[datetime | None, int, int]:
+    """(latest change, live places, changed since `since`): enough to answer 304 without
+    reading the rows."""
+    changed = func.count().filter(place.c.updated_at > since) if since else func.count()
+    row = (
+        await session.execute(
+            select(
+                func.max(place.c.updated_at),
+                func.count().filter(place.c.retired_at.is_(None)),
+                changed,
+            )
+        )
+    ).one()
+    latest = row[0]
+    if isinstance(latest, str):  # SQLite hands back text for an aggregate of a datetime
+        latest = datetime.fromisoformat(latest)
+    if latest is not None and latest.tzinfo is None:
+        latest = latest.replace(tzinfo=UTC)
+    return latest, int(row[1] or 0), int(row[2] or 0)
+
+
+async def stream_changed(
+    session: AsyncSession,
+    since: datetime | None,
+    filters: Filters = Filters(),
+) -> AsyncIterator[dict[str, Any]]:
+    """Every place changed after `since` (all when None), retired ones included, oldest change
+    first, read in chunks so memory stays flat whatever the size of the province."""
+    stmt = _base(
+        Filters(
+            categories=filters.categories,
+            ward_code=filters.ward_code,
+            wheelchair=filters.wheelchair,
+            include_retired=since is not None,
+        )
+    )
+    if since is not None:
+        stmt = stmt.where(place.c.updated_at > since)
+    stmt = stmt.order_by(place.c.updated_at, place.c.id).execution_options(yield_per=500)
+    result = await session.stream(stmt)
+    async for row in result.mappings():
+        yield dict(row)
