@@ -223,9 +223,12 @@ def create_app(settings: Settings | None = None, *, engine_kwargs: dict | None =
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     # Added innermost first: the last one added sees the request first.
-    from app.reports.api import PUBLIC_CACHED_PATHS
+    from app.places.api import PUBLIC_CACHED_PATHS as PLACES_CACHED
+    from app.reports.api import PUBLIC_CACHED_PATHS as REPORTS_CACHED
 
-    app.add_middleware(PublicCacheMiddleware, cache=app.state.cache, paths=PUBLIC_CACHED_PATHS)
+    app.add_middleware(
+        PublicCacheMiddleware, cache=app.state.cache, paths=REPORTS_CACHED | PLACES_CACHED
+    )
     app.add_middleware(RateLimitMiddleware, limiter=app.state.limiter, settings=settings)
     app.add_middleware(
         BodyLimitMiddleware, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes

@@ -138,3 +138,12 @@ async def store_public(
     headers = cached_headers(body, max_age, media_type)
     await cache.set(cache_key(scope), json.dumps(headers).encode() + b"\n\n" + body, max_age)
     return headers
+
+
+async def cached_public(request: Any, build: Any, max_age: int, media_type: str) -> Any:
+    """Hot public reads: built here on a miss and cached for max_age seconds (shared through
+    Redis when set); PublicCacheMiddleware answers the repeats, with an ETag so a phone that
+    has the answer already gets 304 and no bytes. `build` is an async callable giving JSON."""
+    body = json.dumps(await build(), ensure_ascii=False, separators=(",", ":")).encode()
+    headers = await store_public(request.app.state.cache, request.scope, body, max_age, media_type)
+    return conditional_response(request, body, headers)

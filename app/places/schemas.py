@@ -156,11 +156,15 @@ class PlacePatch(BaseModel):
 
     _tags = field_validator("tags")(lambda cls, v: None if v is None else PlaceIn._tags(v))  # type: ignore[misc]
 
+    @field_validator("category", "name", "lat", "lon")
+    @classmethod
+    def _required_stay(cls, value: Any) -> Any:
+        if value is None or value == {}:
+            raise ValueError("cannot be cleared")
+        return value
+
     @model_validator(mode="after")
-    def _required_stay(self) -> PlacePatch:
-        for name in ("category", "name", "lat", "lon"):
-            if name in self.model_fields_set and getattr(self, name) in (None, {}):
-                raise ValueError(f"{name} cannot be cleared")
+    def _together(self) -> PlacePatch:
         if ("lat" in self.model_fields_set) != ("lon" in self.model_fields_set):
             raise ValueError("send lat and lon together")
         return self

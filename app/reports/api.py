@@ -4,7 +4,6 @@ the resident's side, and the staff workbench."""
 from __future__ import annotations
 
 import contextlib
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -26,7 +25,7 @@ from app.auth.models import Role
 from app.config import Settings
 from app.db import SessionDep, utcnow
 from app.errors import InvalidInput, NotFound, TooManyRequests
-from app.kit.cache import conditional_response, store_public
+from app.kit.cache import cached_public
 from app.kit.i18n import gettext as _
 from app.kit.i18n import locale_of
 from app.kit.pagination import Page, PageDep
@@ -391,14 +390,7 @@ async def _filtered(
 
 
 async def _cached_public(request: Request, build: Any, media_type: str) -> Response:
-    """Hot public reads: built here on a miss and cached for a few seconds (shared through Redis
-    when set); PublicCacheMiddleware answers the repeats, with an ETag so a phone that has the
-    page already gets 304 and no bytes."""
-    body = json.dumps(await build(), ensure_ascii=False, separators=(",", ":")).encode()
-    headers = await store_public(
-        request.app.state.cache, request.scope, body, PUBLIC_CACHE_SECONDS, media_type
-    )
-    return conditional_response(request, body, headers)
+    return await cached_public(request, build, PUBLIC_CACHE_SECONDS, media_type)
 
 
 PUBLIC_CACHED_PATHS = {"/api/v1/reports", "/api/v1/reports.geojson"}
