@@ -141,6 +141,17 @@ PROTECTED: list[Endpoint] = [
     Endpoint("POST", "/api/v1/alerts/{alert_id}/send", Role.manager),
     Endpoint("POST", "/api/v1/alerts/{alert_id}/cancel", Role.manager),
     Endpoint("GET", "/api/v1/alerts/{alert_id}/audit", Role.manager),
+    # Places: {place_code} belongs to the acting staff member's department.
+    Endpoint(
+        "POST",
+        "/api/v1/places",
+        Role.staff,
+        {"category": "health", "name": {"vi": "Trạm y tế mới"}, "lat": 21.7, "lon": 104.9},
+    ),
+    Endpoint("PATCH", "/api/v1/places/{place_code}", Role.staff, {"phone": "0216 3852 000"}),
+    Endpoint("POST", "/api/v1/places/{place_code}/retire", Role.staff),
+    Endpoint("POST", "/api/v1/places/{place_code}/restore", Role.staff),
+    Endpoint("GET", "/api/v1/places/{place_code}/history", Role.staff),
 ]
 
 # Only the person who made the report (signed in, or with its secret) may do these.
@@ -218,9 +229,28 @@ async def _context(
         "service_code": service.code,
         "department_code": department.code,
         "secret": r.json()["secret"],
+        "place_code": await _place_of(session, department),
         "alert_id": "2147483647",
         "subscription_id": "2147483647",
     }
+
+
+async def _place_of(session: AsyncSession, department: Any) -> str:
+    from app.places.models import Place
+
+    code = f"matrix-{department.code}"
+    session.add(
+        Place(
+            code=code,
+            category="health",
+            name={"vi": "Trạm y tế"},
+            lat=21.7,
+            lon=104.9,
+            department_id=department.id,
+        )
+    )
+    await session.commit()
+    return code
 
 
 def _fill(body: dict[str, Any] | None, values: dict[str, str]) -> dict[str, Any] | None:

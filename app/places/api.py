@@ -268,11 +268,11 @@ async def _place_row(session: AsyncSession, code: str, *, retired_ok: bool) -> d
     return row
 
 
-@router.get("/places/{code}", summary="One place, with accessibility and opening hours")
+@router.get("/places/{place_code}", summary="One place, with accessibility and opening hours")
 async def get_place(
-    request: Request, code: str, session: SessionDep, settings: SettingsDep
+    request: Request, place_code: str, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    row = await _place_row(session, code, retired_ok=False)
+    row = await _place_row(session, place_code, retired_ok=False)
     return views.detail(row, locale_of(request), await clock(session, settings))
 
 
@@ -294,41 +294,41 @@ async def create_place(
     return await _detail_of(request, session, settings, place.code)
 
 
-@router.patch("/places/{code}", summary="Change a place (staff of its department, managers)")
+@router.patch("/places/{place_code}", summary="Change a place (staff of its department, managers)")
 async def update_place(
     request: Request,
-    code: str,
+    place_code: str,
     patch: PlacePatch,
     user: StaffUser,
     session: SessionDep,
     settings: SettingsDep,
 ) -> dict[str, Any]:
-    place = await service.get_by_code(session, code)
+    place = await service.get_by_code(session, place_code)
     await service.update_place(session, user, place, patch)
-    return await _detail_of(request, session, settings, code)
+    return await _detail_of(request, session, settings, place_code)
 
 
-@router.post("/places/{code}/retire", summary="Retire a place (it leaves lists and maps)")
+@router.post("/places/{place_code}/retire", summary="Retire a place (it leaves lists and maps)")
 async def retire_place(
-    request: Request, code: str, user: StaffUser, session: SessionDep, settings: SettingsDep
+    request: Request, place_code: str, user: StaffUser, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    place = await service.get_by_code(session, code)
+    place = await service.get_by_code(session, place_code)
     await service.retire_place(session, user, place)
-    return await _detail_of(request, session, settings, code)
+    return await _detail_of(request, session, settings, place_code)
 
 
-@router.post("/places/{code}/restore", summary="Bring a retired place back")
+@router.post("/places/{place_code}/restore", summary="Bring a retired place back")
 async def restore_place(
-    request: Request, code: str, user: StaffUser, session: SessionDep, settings: SettingsDep
+    request: Request, place_code: str, user: StaffUser, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    place = await service.get_by_code(session, code)
+    place = await service.get_by_code(session, place_code)
     await service.restore_place(session, user, place)
-    return await _detail_of(request, session, settings, code)
+    return await _detail_of(request, session, settings, place_code)
 
 
-@router.get("/places/{code}/history", summary="Who changed a place, and what (staff)")
-async def place_history(code: str, user: StaffUser, session: SessionDep) -> dict[str, Any]:
-    place = await service.get_by_code(session, code)
+@router.get("/places/{place_code}/history", summary="Who changed a place, and what (staff)")
+async def place_history(place_code: str, user: StaffUser, session: SessionDep) -> dict[str, Any]:
+    place = await service.get_by_code(session, place_code)
     entries = await audit.trail(session, service.SUBJECT, place.id)
     return {
         "items": [

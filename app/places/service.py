@@ -173,9 +173,7 @@ async def update_place(
     refresh_keys(place)
     place.updated_at = utcnow()
     await session.flush()
-    await audit.record(
-        session, actor.id, "place.update", SUBJECT, place.id, fields=sorted(changed)
-    )
+    await audit.record(session, actor.id, "place.update", SUBJECT, place.id, fields=sorted(changed))
     return place
 
 
@@ -232,7 +230,5 @@ async def upsert_from_source(session: AsyncSession, data: PlaceIn) -> Upserted:
     refresh_keys(existing)
     existing.updated_at = utcnow()
     await session.flush()
-    await audit.record(
-        session, None, "place.import", SUBJECT, existing.id, fields=sorted(changed)
-    )
+    await audit.record(session, None, "place.import", SUBJECT, existing.id, fields=sorted(changed))
     return Upserted("updated", existing)
