@@ -90,7 +90,15 @@ async def load_demo(session: AsyncSession, hasher: Hasher, settings: Settings) -
     await session.flush()
     await _load_reports(session, settings, report)
     await _load_alerts(session, report)
+    await _load_visitor_guide(session, report)
     return report
+
+
+async def _load_visitor_guide(session: AsyncSession, load: LoadReport) -> None:
+    """Places first: events and tourist information points name them."""
+    from app.places.demo import load_demo as load_places
+
+    load.add("places", await load_places(session))
 
 
 DEMO_REPORTS = [
