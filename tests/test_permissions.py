@@ -152,6 +152,23 @@ PROTECTED: list[Endpoint] = [
     Endpoint("POST", "/api/v1/places/{place_code}/retire", Role.staff),
     Endpoint("POST", "/api/v1/places/{place_code}/restore", Role.staff),
     Endpoint("GET", "/api/v1/places/{place_code}/history", Role.staff),
+    # Practical help: {contact_code} and {guide_slug} do not exist; the role check comes first.
+    Endpoint("GET", "/api/v1/staff/help", Role.staff),
+    Endpoint(
+        "POST",
+        "/api/v1/help/contacts",
+        Role.staff,
+        {"kind": "hotline", "phone": "0216 3862 222", "name": {"vi": "Đường dây nóng"}},
+    ),
+    Endpoint("PATCH", "/api/v1/help/contacts/{contact_code}", Role.staff, {"sort_order": 5}),
+    Endpoint("POST", "/api/v1/help/contacts/{contact_code}/retire", Role.staff),
+    Endpoint("POST", "/api/v1/help/contacts/{contact_code}/restore", Role.staff),
+    Endpoint(
+        "POST", "/api/v1/guides", Role.staff, {"slug": "matrix", "title": {"vi": "Hướng dẫn"}}
+    ),
+    Endpoint("PATCH", "/api/v1/guides/{guide_slug}", Role.staff, {"sort_order": 5}),
+    Endpoint("POST", "/api/v1/guides/{guide_slug}/retire", Role.staff),
+    Endpoint("POST", "/api/v1/guides/{guide_slug}/restore", Role.staff),
 ]
 
 # Only the person who made the report (signed in, or with its secret) may do these.
@@ -232,6 +249,8 @@ async def _context(
         "place_code": await _place_of(session, department),
         "alert_id": "2147483647",
         "subscription_id": "2147483647",
+        "contact_code": "no-such-contact",
+        "guide_slug": "no-such-guide",
     }
 
 
