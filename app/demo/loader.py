@@ -98,7 +98,8 @@ async def _load_visitor_guide(session: AsyncSession, load: LoadReport) -> None:
     """Places first: events and tourist information points name them."""
     from app.places.demo import load_demo as load_places
 
-    load.add("places", await load_places(session))
+    if added := await load_places(session):
+        load.add("places", added)
 
 
 DEMO_REPORTS = [
