@@ -117,7 +117,8 @@ def readable_hours(expression: str | None) -> str | None:
 
 
 def hours_text(contact: ContactPublic, now: datetime, zone: str, locale: str) -> str | None:
-    """ "Open now, until 17:00", "Closed now, opens Monday, 07:30" … None when not known."""
+    """Whether it is open and until when: "Open now, until 17:00", "Closed now, opens Monday,
+    07:30"; None when not known."""
     if contact.open_now is None:
         return None
     change = contact.next_change

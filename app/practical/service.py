@@ -85,8 +85,8 @@ BUILT_IN: tuple[BuiltIn, ...] = (
         Kind.fire,
         "114",
         N_(
-            "Fire, and rescue: people trapped, floods, landslides, accidents. Free from any "
-            "phone, day and night."
+            "Fires, and rescue when people are trapped: floods, landslides, accidents. Free "
+            "from any phone, day and night."
         ),
     ),
     BuiltIn(

@@ -252,3 +252,30 @@ async def test_staff_add_change_and_retire_a_number_with_plain_forms(
     assert "Đường dây nóng điện lực" not in (await client.get("/help")).text
     no_token = await client.post(f"/staff/help/contacts/{code}/restore", data={})
     assert no_token.status_code == 403
+
+
+async def test_the_form_keeps_languages_it_does_not_show(
+    client: httpx.AsyncClient, session: AsyncSession, world: HelpWorld
+) -> None:
+    await create_guide(
+        client,
+        world.staff_headers,
+        slug="ba-ngon-ngu",
+        title={"vi": "Ba ngôn ngữ", "en": "Three languages", "fr": "Trois langues"},
+        body={"vi": "Một.", "fr": "Un."},
+    )
+    assert (await page_login(client, world.staff.identifier, PASSWORD)).status_code == 303
+    token = await csrf_token(client, "/staff/help/guides/ba-ngon-ngu/edit")
+    r = await client.post(
+        "/staff/help/guides/ba-ngon-ngu/edit",
+        data={"title_vi": "Ba thứ tiếng", "title_en": "", "body_vi": "Hai.", "csrf_token": token},
+    )
+    assert r.status_code == 303
+    guide = await session.scalar(
+        select(GuidePage)
+        .where(GuidePage.slug == "ba-ngon-ngu")
+        .execution_options(populate_existing=True)
+    )
+    assert guide is not None
+    assert guide.title == {"vi": "Ba thứ tiếng", "fr": "Trois langues"}
+    assert guide.body == {"vi": "Hai.", "fr": "Un."}

@@ -125,3 +125,42 @@ async def test_the_demo_loads_once_and_links_the_places_when_they_come(
     assert len(found.hotlines) == 2
     total = await session.scalar(select(func.count()).select_from(HelpContact))
     assert total == len(demo.CONTACTS)
+
+
+def test_hours_read_in_the_readers_language() -> None:
+    from app.kit.i18n import use_locale
+    from app.practical.pages import hours_text, readable_hours
+    from app.practical.schemas import ContactPublic
+
+    with use_locale("en"):
+        assert readable_hours("Mo-Fr 07:30-11:30,13:30-17:00; PH off") == (
+            "Mon-Fri 07:30-11:30, 13:30-17:00; public holidays closed"
+        )
+        assert readable_hours("24/7") == "Every day, 24 hours" and readable_hours(None) is None
+
+        def point(open_now: bool | None, change: datetime | None) -> ContactPublic:
+            return ContactPublic(
+                code="p",
+                kind="tourist_info",
+                kind_label="",
+                phone=None,
+                tel=None,
+                name="",
+                description="",
+                lang="en",
+                hours="x",
+                open_now=open_now,
+                next_change=change,
+                place=None,
+            )
+
+        friday = datetime(2027, 3, 5, 10, 0, tzinfo=TZ)
+        today = datetime(2027, 3, 5, 17, 0, tzinfo=TZ)
+        monday = datetime(2027, 3, 8, 7, 30, tzinfo=TZ)
+        assert hours_text(point(True, today), friday, ZONE, "en") == "Open now, until 17:00"
+        assert (
+            hours_text(point(False, monday), friday, ZONE, "en")
+            == "Closed now, opens Monday, 07:30"
+        )
+        assert hours_text(point(True, None), friday, ZONE, "en") == "Open now, day and night"
+        assert hours_text(point(None, None), friday, ZONE, "en") is None
