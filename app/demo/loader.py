@@ -97,9 +97,12 @@ async def load_demo(session: AsyncSession, hasher: Hasher, settings: Settings) -
 async def _load_visitor_guide(session: AsyncSession, load: LoadReport) -> None:
     """Places first: events and tourist information points name them."""
     from app.places.demo import load_demo as load_places
+    from app.practical.demo import load_demo as load_help
 
     if added := await load_places(session):
         load.add("places", added)
+    if added := await load_help(session):
+        load.add("help contacts and guides", added)
 
 
 DEMO_REPORTS = [
