@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -361,6 +363,141 @@ def push_fake_fcm(
         highlight=False,
     )
     uvicorn.run(FakeFcm(record=False), host="127.0.0.1", port=port, log_level="warning")
+
+
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    try:
+        west, south, east, north = (float(part) for part in value.split(","))
+    except ValueError as exc:
+        raise typer.BadParameter(
+            "give WEST,SOUTH,EAST,NORTH in degrees", param_hint="--bbox"
+        ) from exc
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise typer.BadParameter(
+            "give WEST,SOUTH,EAST,NORTH with west < east and south < north", param_hint="--bbox"
+        )
+    return west, south, east, north
+
+
+@app.command("import-places")
+def import_places(
+    file: Annotated[Path, typer.Argument(help="GeoJSON or Overpass JSON (out center;) file")],
+    source: Annotated[
+        str, typer.Option(help="Source name stored with each place (upserts match on it)")
+    ] = "osm",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read and check everything, save nothing")
+    ] = False,
+    department: Annotated[
+        str | None, typer.Option(help="Department code owning the places this creates")
+    ] = None,
+    bbox: Annotated[
+        str | None,
+        typer.Option(
+            help="Skip points outside WEST,SOUTH,EAST,NORTH (e.g. the province: 103.9,21.3,105.2,22.3)"
+        ),
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write every skipped record (id, name, reason) as CSV")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Records per committed batch", min=1)] = 500,
+) -> None:
+    """Import places from OpenStreetMap. Running the same file again changes nothing; fields
+    staff filled in and OSM leaves empty are kept."""
+    import re
+
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.table import Table
+
+    from app.places import importer
+
+    if not re.fullmatch(r"[a-z0-9_-]{2,20}", source):
+        err.print("[red]--source:[/red] 2 to 20 of a-z 0-9 _ -")
+        raise typer.Exit(2)
+    box = _bbox(bbox)
+    options = importer.Options(
+        source=source, department_code=department, bbox=box, dry_run=dry_run, batch_size=batch_size
+    )
+    try:
+        stream = file.open("rb")
+        total = os.fstat(stream.fileno()).st_size
+        report_file = report.open("w", encoding="utf-8", newline="") if report else None
+    except OSError as exc:
+        err.print(f"[red]Cannot read {file}:[/red] {exc.strerror or exc}", highlight=False)
+        raise typer.Exit(2) from exc
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+    task = progress.add_task("Importing", total=total)
+
+    def advance(done: int, summary: importer.Summary) -> None:
+        read = sum(
+            (summary.created, summary.updated, summary.unchanged, summary.skipped, summary.untagged)
+        )
+        progress.update(task, completed=done, description=f"Importing: {read} records")
+
+    async def run(session: Any, _hasher: Any, _settings: Any) -> importer.Summary:
+        return await importer.import_places(
+            session, stream, options, progress=advance, report=report_file
+        )
+
+    try:
+        with stream, report_file or contextlib.nullcontext(), progress:
+            summary = asyncio.run(_with_session(run))
+    except importer.NotOsmData as exc:
+        err.print(f"[red]Cannot import {file}:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    except importer.UnknownDepartment as exc:
+        err.print(f"[red]--department:[/red] no department has the code {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+
+    kind = importer.FORMAT_NAMES.get(summary.format or "", "?")
+    done = "Checked" if dry_run else "Imported"
+    dry = " Dry run: nothing was saved." if dry_run else ""
+    console.print(f"{done} {file} ({kind}) as source {source!r}.{dry}", markup=False)
+    table = Table("Records", "", show_header=False)
+    for label, count in (
+        ("created", summary.created),
+        ("updated", summary.updated),
+        ("unchanged", summary.unchanged),
+        ("skipped", summary.skipped),
+    ):
+        table.add_row(label, str(count))
+    if summary.untagged:
+        table.add_row("without tags (ignored)", str(summary.untagged))
+    console.print(table)
+    if summary.skips:
+        console.print("Skipped:")
+        for record_id, reason in summary.skips:
+            console.print(
+                f"  {record_id:<20} {reason}", markup=False, highlight=False, soft_wrap=True
+            )
+        hidden = summary.skipped - len(summary.skips)
+        if hidden and report:
+            console.print(f"  … and {hidden} more: all are in {report}.", markup=False)
+        elif hidden:
+            console.print(f"  … and {hidden} more: --report FILE lists them all.", markup=False)
+    if summary.remark:
+        err.print(
+            f"[yellow]Overpass remark:[/yellow] {summary.remark} (the extract may be incomplete)",
+            highlight=False,
+        )
+    if summary.broken:
+        err.print(f"[red]Stopped:[/red] {summary.broken}", highlight=False)
+        raise typer.Exit(2)
 
 
 def main() -> None:
