@@ -169,6 +169,20 @@ PROTECTED: list[Endpoint] = [
     Endpoint("PATCH", "/api/v1/guides/{guide_slug}", Role.staff, {"sort_order": 5}),
     Endpoint("POST", "/api/v1/guides/{guide_slug}/retire", Role.staff),
     Endpoint("POST", "/api/v1/guides/{guide_slug}/restore", Role.staff),
+    # Events: {event_code} does not exist; the role check comes first.
+    Endpoint(
+        "POST",
+        "/api/v1/events",
+        Role.staff,
+        {
+            "category": "market",
+            "title": {"vi": "Chợ phiên"},
+            "starts_at": "2030-09-01T06:00:00",
+            "ends_at": "2030-09-01T11:00:00",
+        },
+    ),
+    Endpoint("PATCH", "/api/v1/events/{event_code}", Role.staff, {"price_vnd": 10000}),
+    Endpoint("POST", "/api/v1/events/{event_code}/retire", Role.staff),
 ]
 
 # Only the person who made the report (signed in, or with its secret) may do these.
@@ -251,6 +265,7 @@ async def _context(
         "subscription_id": "2147483647",
         "contact_code": "no-such-contact",
         "guide_slug": "no-such-guide",
+        "event_code": "no-such-event",
     }
 
 
