@@ -96,6 +96,7 @@ async def load_demo(session: AsyncSession, hasher: Hasher, settings: Settings) -
 
 async def _load_visitor_guide(session: AsyncSession, load: LoadReport) -> None:
     """Places first: events and tourist information points name them."""
+    from app.events.demo import load_demo as load_events
     from app.places.demo import load_demo as load_places
     from app.practical.demo import load_demo as load_help
 
@@ -103,6 +104,8 @@ async def _load_visitor_guide(session: AsyncSession, load: LoadReport) -> None:
         load.add("places", added)
     if added := await load_help(session):
         load.add("help contacts and guides", added)
+    if added := await load_events(session):
+        load.add("events", added)
 
 
 DEMO_REPORTS = [
