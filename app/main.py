@@ -109,6 +109,7 @@ def _routers(app: FastAPI) -> None:
     from app.photos import api as photos_api
     from app.places import api as places_api
     from app.places import pages as places_pages
+    from app.places import staff_pages as places_staff_pages
     from app.practical import api as practical_api
     from app.practical import pages as practical_pages
     from app.preferences import api as preferences_api
@@ -136,6 +137,7 @@ def _routers(app: FastAPI) -> None:
     app.include_router(alerts_pages.router)
     app.include_router(places_api.router)
     app.include_router(places_pages.router)
+    app.include_router(places_staff_pages.router)
     app.include_router(events_api.router)
     app.include_router(events_pages.router)
     app.include_router(practical_api.router)

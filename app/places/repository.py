@@ -17,11 +17,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, column, func, literal_column, select, table, text
+from sqlalchemy import Select, column, func, literal_column, or_, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.geo import EARTH_RADIUS_M, bbox, distance_m
@@ -295,6 +295,33 @@ async def browse(
     """Places by name (no point, no query): a category, a ward, the accessible ones."""
     stmt = _base(filters).order_by(place.c.search_name, place.c.id).limit(limit).offset(offset)
     return [dict(r) for r in (await session.execute(stmt)).mappings()]
+
+
+async def for_staff(
+    session: AsyncSession,
+    filters: Filters,
+    *,
+    retired: bool,
+    verified_before: datetime | None,
+    limit: int,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """(a page of places by name, how many match) for the staff list: the live places or the
+    retired ones; with `verified_before`, only those not checked since then (never counts);
+    words match like the search."""
+    base = _base(replace(filters, include_retired=True)).where(
+        place.c.retired_at.is_not(None) if retired else place.c.retired_at.is_(None)
+    )
+    if verified_before is not None:
+        base = base.where(
+            or_(place.c.last_verified_at.is_(None), place.c.last_verified_at < verified_before)
+        )
+    stmt = _with_text(base, session, filters)
+    if stmt is None:
+        return [], 0
+    total = int(await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    page = stmt.order_by(place.c.search_name, place.c.id).limit(limit).offset(offset)
+    return [dict(r) for r in (await session.execute(page)).mappings()], total
 
 
 async def count(session: AsyncSession, filters: Filters) -> int:
