@@ -179,20 +179,13 @@ async def update_place(
 
 async def retire_place(session: AsyncSession, actor: User, place: Place) -> Place:
     check_may_edit(actor, place.department_id)
-    if place.retired_at is None:
-        place.retired_at = place.updated_at = utcnow()
-        await session.flush()
-        await audit.record(session, actor.id, "place.retire", SUBJECT, place.id)
+    await audit.set_retired(session, actor.id, place, SUBJECT, True)
     return place
 
 
 async def restore_place(session: AsyncSession, actor: User, place: Place) -> Place:
     check_may_edit(actor, place.department_id)
-    if place.retired_at is not None:
-        place.retired_at = None
-        place.updated_at = utcnow()
-        await session.flush()
-        await audit.record(session, actor.id, "place.restore", SUBJECT, place.id)
+    await audit.set_retired(session, actor.id, place, SUBJECT, False)
     return place
 
 

@@ -518,20 +518,13 @@ async def update_contact(
 async def retire_contact(session: AsyncSession, actor: User, contact: HelpContact) -> HelpContact:
     """Gone from the public help; kept, so staff can restore it and the trail stays whole."""
     check_staff(actor)
-    if contact.retired_at is None:
-        contact.retired_at = contact.updated_at = utcnow()
-        await session.flush()
-        await audit.record(session, actor.id, "help_contact.retire", CONTACT, contact.id)
+    await audit.set_retired(session, actor.id, contact, CONTACT, True)
     return contact
 
 
 async def restore_contact(session: AsyncSession, actor: User, contact: HelpContact) -> HelpContact:
     check_staff(actor)
-    if contact.retired_at is not None:
-        contact.retired_at = None
-        contact.updated_at = utcnow()
-        await session.flush()
-        await audit.record(session, actor.id, "help_contact.restore", CONTACT, contact.id)
+    await audit.set_retired(session, actor.id, contact, CONTACT, False)
     return contact
 
 
@@ -588,20 +581,13 @@ async def update_guide(
 
 async def retire_guide(session: AsyncSession, actor: User, guide: GuidePage) -> GuidePage:
     check_staff(actor)
-    if guide.retired_at is None:
-        guide.retired_at = guide.updated_at = utcnow()
-        await session.flush()
-        await audit.record(session, actor.id, "guide_page.retire", GUIDE, guide.id)
+    await audit.set_retired(session, actor.id, guide, GUIDE, True)
     return guide
 
 
 async def restore_guide(session: AsyncSession, actor: User, guide: GuidePage) -> GuidePage:
     check_staff(actor)
-    if guide.retired_at is not None:
-        guide.retired_at = None
-        guide.updated_at = utcnow()
-        await session.flush()
-        await audit.record(session, actor.id, "guide_page.restore", GUIDE, guide.id)
+    await audit.set_retired(session, actor.id, guide, GUIDE, False)
     return guide
 
 
