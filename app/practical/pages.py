@@ -6,8 +6,10 @@ before taking something off). Every change goes through app.practical.service, l
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -365,6 +367,25 @@ async def _contact_form(
     )
 
 
+async def _apply(
+    session: AsyncSession,
+    change: Callable[[], Awaitable[Any]],
+    show_form: Callable[..., Awaitable[Response]],
+    fields: Mapping[str, tuple[str, str | None]],
+    done: str,
+) -> Response:
+    """Make a change through the service; when the service refuses it (other than for who may),
+    nothing is kept and the form comes back with what was typed and why."""
+    try:
+        async with session.begin_nested():
+            await change()
+    except AppError as exc:
+        if exc.status in (401, 403):
+            raise
+        return await show_form(errors=service_errors(exc, fields), status_code=exc.status)
+    return back_to_list(done)
+
+
 @router.get("/staff/help/contacts/new", response_class=HTMLResponse)
 async def new_contact(request: Request, session: SessionDep, user: PageStaff) -> Response:
     return await _contact_form(request, session, ContactForm())
@@ -376,20 +397,13 @@ async def create_contact(request: Request, session: SessionDep, user: PageStaff)
     data, errors = form.parse()
     if data is None:
         return await _contact_form(request, session, form, errors=errors, status_code=422)
-    try:
-        async with session.begin_nested():
-            await service.create_contact(session, user, data)
-    except AppError as exc:
-        if exc.status in (401, 403):
-            raise
-        return await _contact_form(
-            request,
-            session,
-            form,
-            errors=service_errors(exc, CONTACT_FIELDS),
-            status_code=exc.status,
-        )
-    return back_to_list("contact-created")
+    return await _apply(
+        session,
+        lambda: service.create_contact(session, user, data),
+        partial(_contact_form, request, session, form),
+        CONTACT_FIELDS,
+        "contact-created",
+    )
 
 
 @router.get("/staff/help/contacts/{code}/edit", response_class=HTMLResponse)
@@ -414,22 +428,18 @@ async def save_contact(
             request, session, form, contact=contact, errors=errors, status_code=422
         )
     patch = ContactPatch(**data.model_dump(exclude={"code"}))
-    try:
-        async with session.begin_nested():
-            await service.update_contact(session, user, contact, patch)
-    except AppError as exc:
-        if exc.status in (401, 403):
-            raise
-        contact = await service.get_contact(session, code)
-        return await _contact_form(
-            request,
-            session,
-            form,
-            contact=contact,
-            errors=service_errors(exc, CONTACT_FIELDS),
-            status_code=exc.status,
-        )
-    return back_to_list("contact-saved")
+
+    async def show_form(**kw: Any) -> Response:
+        fresh = await service.get_contact(session, code)
+        return await _contact_form(request, session, form, contact=fresh, **kw)
+
+    return await _apply(
+        session,
+        lambda: service.update_contact(session, user, contact, patch),
+        show_form,
+        CONTACT_FIELDS,
+        "contact-saved",
+    )
 
 
 @router.get("/staff/help/contacts/{code}/retire", response_class=HTMLResponse)
@@ -584,20 +594,13 @@ async def create_guide(request: Request, session: SessionDep, user: PageStaff) -
     data, errors = form.parse()
     if data is None:
         return await _guide_form(request, session, form, errors=errors, status_code=422)
-    try:
-        async with session.begin_nested():
-            await service.create_guide(session, user, data)
-    except AppError as exc:
-        if exc.status in (401, 403):
-            raise
-        return await _guide_form(
-            request,
-            session,
-            form,
-            errors=service_errors(exc, GUIDE_FIELDS),
-            status_code=exc.status,
-        )
-    return back_to_list("guide-created")
+    return await _apply(
+        session,
+        lambda: service.create_guide(session, user, data),
+        partial(_guide_form, request, session, form),
+        GUIDE_FIELDS,
+        "guide-created",
+    )
 
 
 @router.get("/staff/help/guides/{slug}/edit", response_class=HTMLResponse)
@@ -617,8 +620,18 @@ async def save_guide(slug: str, request: Request, session: SessionDep, user: Pag
             request, session, form, guide=guide, errors=errors, status_code=422
         )
     patch = GuidePatch(**data.model_dump(exclude={"slug"}))
-    await service.update_guide(session, user, guide, patch)
-    return back_to_list("guide-saved")
+
+    async def show_form(**kw: Any) -> Response:
+        fresh = await service.get_guide(session, slug)
+        return await _guide_form(request, session, form, guide=fresh, **kw)
+
+    return await _apply(
+        session,
+        lambda: service.update_guide(session, user, guide, patch),
+        show_form,
+        GUIDE_FIELDS,
+        "guide-saved",
+    )
 
 
 @router.get("/staff/help/guides/{slug}/retire", response_class=HTMLResponse)
