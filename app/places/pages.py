@@ -17,6 +17,7 @@ from app.db import SessionDep
 from app.errors import NotFound
 from app.kit.i18n import format_datetime, format_number, locale_of
 from app.kit.i18n import gettext as _
+from app.kit.langtext import pick
 from app.kit.templating import render
 from app.org import repository as org_repo
 from app.org import service as org_service
@@ -217,6 +218,7 @@ async def place_page(
     nearby = await repository.nearby(session, row["lat"], row["lon"], 5_000, limit=6)
     neighbours = [_card(r, locale, now) for r in nearby if r["code"] != row["code"]][:5]
     verified = row["last_verified_at"]
+    whats_on = await _events_here(session, row, locale, now.now, settings.time_zone)
     return render(
         request,
         "places/place.html",
@@ -227,8 +229,31 @@ async def place_page(
             "known_features": [f for f in features if f["value"] is not None],
             "unknown_features": [f for f in features if f["value"] is None],
             "neighbours": neighbours,
+            "whats_on": whats_on,
             "verified_text": format_datetime(verified, settings.time_zone) if verified else None,
             "osm_url": f"https://www.openstreetmap.org/?mlat={row['lat']:.5f}&mlon={row['lon']:.5f}#map=17/{row['lat']:.5f}/{row['lon']:.5f}",
             "zone": ZoneInfo(settings.time_zone),
         },
     )
+
+
+async def _events_here(
+    session: Any, row: dict[str, Any], locale: str, now: Any, zone: str
+) -> list[dict[str, str]]:
+    """The next events held at this place, within the coming 90 days."""
+    from datetime import timedelta
+
+    from app.events import service as events
+
+    found, _total = await events.occurrences(
+        session, now, now + timedelta(days=90), near=events.Near(row["lat"], row["lon"], 50)
+    )
+    here = [o for o in found if o.row.place is not None and o.row.place.code == row["code"]]
+    return [
+        {
+            "code": o.event.code,
+            "title": pick(o.event.title, locale),
+            "when": format_datetime(o.starts_at, zone),
+        }
+        for o in here[:5]
+    ]

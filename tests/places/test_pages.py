@@ -70,3 +70,33 @@ async def test_near_a_ward_from_the_list(client: httpx.AsyncClient, province: No
     category = results(await client.get("/places", params={"category": "health"}))
     assert "Bệnh viện Đa khoa tỉnh Yên Bái" in category
     assert "Hồ Thác Bà" not in category
+
+
+async def test_place_page_lists_what_is_on_there(
+    client: httpx.AsyncClient, session: AsyncSession, province: None
+) -> None:
+    from datetime import timedelta
+
+    from app.auth.models import Role
+    from app.db import utcnow
+    from tests.builders import signed_in
+
+    _m, manager = await signed_in(client, session, role=Role.manager)
+    soon = (utcnow() + timedelta(days=3)).replace(microsecond=0)
+    r = await client.post(
+        "/api/v1/events",
+        json={
+            "category": "festival",
+            "title": {"vi": "Lễ hội mùa vàng", "en": "Golden season festival"},
+            "starts_at": soon.isoformat(),
+            "ends_at": (soon + timedelta(hours=3)).isoformat(),
+            "place_code": "mu-cang-chai-terraces",
+        },
+        headers=manager,
+    )
+    assert r.status_code == 201, r.text
+    html = (await client.get("/places/mu-cang-chai-terraces")).text
+    section = html[html.index('id="events-title"') :]
+    assert "Lễ hội mùa vàng" in section and f"/events/{r.json()['code']}" in section
+    other = (await client.get("/places/thac-ba-lake")).text
+    assert 'id="events-title"' not in other
