@@ -19,7 +19,7 @@ from app.events.schemas import (
     WhenRead,
 )
 from app.events.service import Occurrence, next_occurrences
-from app.kit.i18n import N_, format_money
+from app.kit.i18n import N_, format_money, use_locale
 from app.kit.i18n import gettext as _
 from app.kit.langtext import language_of, pick
 
@@ -176,7 +176,8 @@ def when_text(starts: datetime, ends: datetime, all_day: bool, locale: str) -> s
     if all_day:
         last = (ends - timedelta(days=1)).date()
         if last <= starts.date():
-            return _("All day")
+            with use_locale(locale):
+                return _("All day")
         return format_interval(starts.date(), last, "yMMMd", locale=locale)
     if starts.date() == ends.date():
         start_text = format_time(starts, "short", tzinfo=zone, locale=locale)

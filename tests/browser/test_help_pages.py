@@ -72,7 +72,8 @@ def test_help_page_and_a_guide(live_server: str, page: Any, help_data: None) -> 
         "tel:114",
         "tel:115",
     ]
-    assert page.locator("a[href='/places/demo-tourist-info-yen-bai']").count() == 1
+    # The demo's information point and this test's both link to the place.
+    assert page.locator("a[href='/places/demo-tourist-info-yen-bai']").count() >= 1
     axe_here(page)
     page.goto(live_server + "/help?lang=en")
     axe_here(page)
