@@ -101,6 +101,7 @@ def _routers(app: FastAPI) -> None:
     from app.devices import api as devices_api
     from app.events import api as events_api
     from app.events import pages as events_pages
+    from app.events import staff_pages as events_staff_pages
     from app.inbox import api as inbox_api
     from app.inbox import pages as inbox_pages
     from app.open311 import api as open311_api
@@ -140,6 +141,7 @@ def _routers(app: FastAPI) -> None:
     app.include_router(places_staff_pages.router)
     app.include_router(events_api.router)
     app.include_router(events_pages.router)
+    app.include_router(events_staff_pages.router)
     app.include_router(practical_api.router)
     app.include_router(practical_pages.router)
     app.include_router(open311_api.router)

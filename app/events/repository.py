@@ -100,3 +100,9 @@ async def code_taken(session: AsyncSession, code: str) -> bool:
 
 async def place_by_code(session: AsyncSession, code: str) -> Place | None:
     return await session.scalar(select(Place).where(Place.code == code))
+
+
+async def for_staff(session: AsyncSession, *, retired: bool) -> list[EventRow]:
+    """Every live event, or every retired one: the staff list (few enough to sort in Python)."""
+    done = Event.retired_at.is_not(None) if retired else Event.retired_at.is_(None)
+    return _rows(await session.execute(_select().where(done).order_by(Event.starts_at, Event.id)))
