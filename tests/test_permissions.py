@@ -183,6 +183,7 @@ PROTECTED: list[Endpoint] = [
     ),
     Endpoint("PATCH", "/api/v1/events/{event_code}", Role.staff, {"price_vnd": 10000}),
     Endpoint("POST", "/api/v1/events/{event_code}/retire", Role.staff),
+    Endpoint("POST", "/api/v1/events/{event_code}/restore", Role.staff),
 ]
 
 # Only the person who made the report (signed in, or with its secret) may do these.

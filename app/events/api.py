@@ -202,3 +202,14 @@ async def retire_event(
     row = await service.get_for_change(session, event_code)
     row = await service.retire_event(session, user, row)
     return views.event(row, locale_of(request), utcnow())
+
+
+@router.post(
+    "/events/{event_code}/restore", response_model=EventRead, summary="Bring a retired event back"
+)
+async def restore_event(
+    event_code: Code, request: Request, user: StaffUser, session: SessionDep
+) -> Any:
+    row = await service.get_for_change(session, event_code)
+    row = await service.restore_event(session, user, row)
+    return views.event(row, locale_of(request), utcnow())

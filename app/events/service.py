@@ -429,10 +429,13 @@ async def update_event(
 
 
 async def retire_event(session: AsyncSession, actor: User, row: EventRow) -> EventRow:
-    event = row.event
-    check_may_edit(actor, event.department_id)
-    if event.retired_at is None:
-        event.retired_at = event.updated_at = utcnow()
-        await session.flush()
-        await audit.record(session, actor.id, "event.retire", SUBJECT, event.id)
+    check_may_edit(actor, row.event.department_id)
+    await audit.set_retired(session, actor.id, row.event, SUBJECT, True)
+    return row
+
+
+async def restore_event(session: AsyncSession, actor: User, row: EventRow) -> EventRow:
+    """Back in the lists and feeds, as it was (a called-off event that takes place after all)."""
+    check_may_edit(actor, row.event.department_id)
+    await audit.set_retired(session, actor.id, row.event, SUBJECT, False)
     return row

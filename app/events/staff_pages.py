@@ -73,11 +73,13 @@ DONE_MESSAGES: dict[str, str] = {
     "retired": N_(
         "The event is retired: the public list, its page and the calendar feeds no longer show it."
     ),
+    "restored": N_("The event is back in the public list, on its page and in the calendar feeds."),
 }
 AUDIT_LABELS: dict[str, str] = {
     "event.create": N_("Added"),
     "event.update": N_("Changed"),
     "event.retire": N_("Retired from the public pages"),
+    "event.restore": N_("Brought back"),
 }
 # The columns an audit entry names -> what staff call them.
 COLUMN_LABELS: dict[str, str] = {
@@ -929,3 +931,12 @@ async def retire_event(
     row = await _editable(session, user, code, lock=True)
     await service.retire_event(session, user, row)
     return back_to(row.event.code, "retired")
+
+
+@router.post("/staff/events/{code}/restore", dependencies=csrf)
+async def restore_event(
+    code: str, request: Request, session: SessionDep, user: PageStaff
+) -> Response:
+    row = await _editable(session, user, code, lock=True)
+    await service.restore_event(session, user, row)
+    return back_to(row.event.code, "restored")

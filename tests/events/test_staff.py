@@ -258,3 +258,15 @@ async def test_a_retired_event_is_gone_from_lists_pages_and_calendars(
         assert r.status_code == 404, path
     assert "retired@citizenhub" not in (await client.get("/api/v1/events.ics")).text
     assert "kept@citizenhub" in (await client.get("/api/v1/events.ics")).text
+
+
+async def test_a_retired_event_can_be_brought_back(
+    client: httpx.AsyncClient, world: EventWorld
+) -> None:
+    await post_event(client, world.manager_headers, code="called-off")
+    await client.post("/api/v1/events/called-off/retire", headers=world.staff_headers)
+    assert (await client.get("/api/v1/events/called-off")).status_code == 404
+    r = await client.post("/api/v1/events/called-off/restore", headers=world.staff_headers)
+    assert r.status_code == 200 and r.json()["retired_at"] is None
+    assert (await client.get("/api/v1/events/called-off")).status_code == 200
+    assert "called-off@citizenhub" in (await client.get("/api/v1/events.ics")).text

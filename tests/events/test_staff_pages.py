@@ -462,8 +462,13 @@ async def test_retire_with_a_confirmation(
             "<strong>Retired: no longer shown</strong>" in page.text
             and f'href="{base}/retire"' not in page.text
         )
+        assert f'action="{base}/restore"' in page.text
+        back = await post_form(staff, f"{base}/edit", f"{base}/restore", {})
+        assert back.status_code == 303 and back.headers["location"].endswith("done=restored")
+        assert (await fresh(session, event.code)).retired_at is None
+        assert (await staff.get(f"/events/{event.code}")).status_code == 200
     actions = [e.action for e in await entries(session, event)]
-    assert actions == ["event.create", "event.retire"]
+    assert actions == ["event.create", "event.retire", "event.restore"]
 
 
 async def test_the_list_finds_events_by_words_and_time(
