@@ -33,14 +33,43 @@ place = Place.__table__
 ward = Ward.__table__
 department = Department.__table__
 
-# The row every list and page reads: the place, its ward and department names.
-LIST_COLUMNS = [
-    *(c for c in place.c if c.name not in ("search_name", "search_body")),
+_RELATED = [
     ward.c.code.label("ward_code"),
     ward.c.name.label("ward_name"),
     department.c.code.label("department_code"),
     department.c.name_vi.label("department_name_vi"),
     department.c.name_en.label("department_name_en"),
+]
+# A place's page, the offline download, staff: the whole place, its ward and department names.
+FULL_COLUMNS = [*(c for c in place.c if c.name not in ("search_name", "search_body")), *_RELATED]
+# Lists (nearby, search, browse; app.places.views.item): what a list item shows, so the hot
+# path reads and converts a third of the bytes (no descriptions, notes or sources).
+LIST_COLUMNS = [
+    *(
+        place.c[name]
+        for name in (
+            "id",
+            "code",
+            "category",
+            "name",
+            "address",
+            "lat",
+            "lon",
+            "phone",
+            "website",
+            "opening_hours",
+            "photos",
+            "price_level",
+            "tags",
+            "last_verified_at",
+            "retired_at",
+            "wheelchair",
+            "step_free_entrance",
+            "accessible_toilet",
+            "updated_at",
+        )
+    ),
+    *_RELATED,
 ]
 
 # earthdistance measures on a sphere of earth() = 6,378,168 m; our haversine on the mean radius.
@@ -72,8 +101,8 @@ class Filters:
     include_retired: bool = False
 
 
-def _base(filters: Filters) -> Select[Any]:
-    stmt = select(*LIST_COLUMNS).select_from(
+def _base(filters: Filters, columns: list[Any] = LIST_COLUMNS) -> Select[Any]:
+    stmt = select(*columns).select_from(
         place.outerjoin(ward, ward.c.id == place.c.ward_id).outerjoin(
             department, department.c.id == place.c.department_id
         )
@@ -246,6 +275,41 @@ async def _nearby_postgres(
         page *= 2
 
 
+# R*Tree coordinates are 32-bit floats rounded outwards: a point can read up to ~2 m off. The
+# probe keeps this much slack and the exact distance from the place row decides.
+_RTREE_SLACK_M = 10.0
+_FIRST_PROBE_M = 250.0
+
+
+def _probe_sql(filters: Filters, terms: list[str] | None) -> str:
+    """Ids and (approximate) coordinates in a box straight from the R*Tree; filters, when any,
+    through the place's primary key. CROSS JOIN keeps SQLite from starting at a category index
+    and probing the R*Tree once per place of that category."""
+    sql = "SELECT r.id, r.min_lat, r.min_lon FROM place_rtree AS r"
+    where = [
+        "r.max_lat >= :min_lat",
+        "r.min_lat <= :max_lat",
+        "r.max_lon >= :min_lon",
+        "r.min_lon <= :max_lon",
+    ]
+    if filters.categories or filters.wheelchair or terms or filters.ward_code:
+        sql += " CROSS JOIN place AS p ON p.id = r.id"
+        if filters.categories:
+            where.append("p.category IN (" + ",".join(map(_quote, filters.categories)) + ")")
+        if filters.wheelchair:
+            where.append("p.wheelchair IN (" + ",".join(map(_quote, filters.wheelchair)) + ")")
+        if filters.ward_code:
+            where.append("p.ward_id = (SELECT id FROM ward WHERE code = :ward_code)")
+        if terms:
+            where.append("p.id IN (SELECT rowid FROM place_fts WHERE place_fts MATCH :fts_match)")
+    return sql + " WHERE " + " AND ".join(where)
+
+
+def _quote(value: str) -> str:
+    # Values come from enums (categories, grades), never from free text; quoted all the same.
+    return "'" + value.replace("'", "''") + "'"
+
+
 async def _nearby_sqlite(
     session: AsyncSession,
     lat: float,
@@ -255,35 +319,99 @@ async def _nearby_sqlite(
     limit: int,
     keep: Keep | None,
 ) -> list[dict[str, Any]]:
-    base = _with_text(_base(filters), session, filters)
-    if base is None:
+    terms = _terms(filters.query) if filters.query else None
+    if filters.query and not terms:
         return []
-    # Start small and grow the circle by the shortfall. Each probe is an R*Tree range query, so
-    # its cost follows the rows it finds, not the size of the table.
-    r = min(radius_m, 1_000.0)
+    probe = text(_probe_sql(filters, terms))
+    params: dict[str, Any] = {}
+    if terms:
+        params["fts_match"] = _sqlite_match(terms)
+    if filters.ward_code:
+        params["ward_code"] = filters.ward_code
+    # Grow the circle until `limit` places (that pass `keep`) lie inside it. Each probe reads
+    # ids and coordinates from the R*Tree only, so its cost follows the places in the box, not
+    # the size of the table; full rows are read for the few that can be the answer.
+    r = min(radius_m, _FIRST_PROBE_M)
     while True:
-        min_lat, max_lat, min_lon, max_lon = bbox(lat, lon, r)
-        stmt = base.join(_RTREE, _RTREE.c.id == place.c.id).where(
-            _RTREE.c.max_lat >= min_lat,
-            _RTREE.c.min_lat <= max_lat,
-            _RTREE.c.max_lon >= min_lon,
-            _RTREE.c.min_lon <= max_lon,
-        )
-        rows = (await session.execute(stmt)).mappings().all()
-        within: list[dict[str, Any]] = []
-        for row in rows:
-            d = distance_m(lat, lon, row["lat"], row["lon"])
-            if d <= r:
-                item = dict(row)
-                item["distance_m"] = d
-                within.append(item)
-        within.sort(key=lambda item: (item["distance_m"], item["id"]))
-        kept = within if keep is None else [item for item in within if keep(item)]
-        if len(kept) >= limit or r >= radius_m:
-            return kept[:limit]
-        # Grow by the shortfall: area scales with r^2.
-        factor = math.sqrt((limit + 1) / max(len(kept), 1)) * 1.5
-        r = min(radius_m, r * min(max(factor, 2.0), 16.0))
+        min_lat, max_lat, min_lon, max_lon = bbox(lat, lon, r + _RTREE_SLACK_M)
+        box = {"min_lat": min_lat, "max_lat": max_lat, "min_lon": min_lon, "max_lon": max_lon}
+        rows = (await session.execute(probe, {**params, **box})).all()
+        near = sorted((distance_m(lat, lon, row[1], row[2]), row[0]) for row in rows)
+        near = [item for item in near if item[0] <= r + _RTREE_SLACK_M]
+        sure = sum(1 for d, _id in near if d <= r - _RTREE_SLACK_M)
+        if keep is None:
+            if sure >= limit or r >= radius_m:
+                return await _closest_rows(session, lat, lon, radius_m, filters, near, limit)
+            found = sure
+        else:
+            kept = await _kept_rows(session, lat, lon, min(r, radius_m), filters, near, limit, keep)
+            if len(kept) >= limit or r >= radius_m:
+                return kept[:limit]
+            found = len(kept)
+        factor = math.sqrt((limit + 1) / max(found, 1)) * 1.3
+        r = min(radius_m, r * min(max(factor, 2.0), 8.0))
+
+
+async def _rows_by_id(
+    session: AsyncSession, lat: float, lon: float, ids: list[int]
+) -> list[dict[str, Any]]:
+    stmt = _base(Filters()).where(place.c.id.in_(ids))
+    out = []
+    for row in (await session.execute(stmt)).mappings():
+        item = dict(row)
+        item["distance_m"] = distance_m(lat, lon, item["lat"], item["lon"])
+        out.append(item)
+    out.sort(key=lambda item: (item["distance_m"], item["id"]))
+    return out
+
+
+async def _closest_rows(
+    session: AsyncSession,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    filters: Filters,
+    near: list[tuple[float, int]],
+    limit: int,
+) -> list[dict[str, Any]]:
+    """The `limit` nearest of the probe's candidates, decided on exact coordinates: those whose
+    approximate distance is within the slack of the limit-th are read too."""
+    if not near:
+        return []
+    edge = near[min(limit, len(near)) - 1][0] + 2 * _RTREE_SLACK_M
+    ids = [place_id for d, place_id in near if d <= edge]
+    rows = await _rows_by_id(session, lat, lon, ids)
+    return [row for row in rows if row["distance_m"] <= radius_m][:limit]
+
+
+async def _kept_rows(
+    session: AsyncSession,
+    lat: float,
+    lon: float,
+    r: float,
+    filters: Filters,
+    near: list[tuple[float, int]],
+    limit: int,
+    keep: Keep,
+) -> list[dict[str, Any]]:
+    """Candidates within r that pass `keep`, nearest first, read in chunks until enough."""
+    kept: dict[int, dict[str, Any]] = {}
+    chunk = max(limit * 2, 40)
+    for start in range(0, len(near), chunk):
+        part = near[start : start + chunk]
+        # Read the chunk and what lies within the slack after it; below `settled` no unread
+        # candidate can be nearer, so those kept are final.
+        edge = part[-1][0] + 2 * _RTREE_SLACK_M
+        ids = [i for d, i in near[start:] if d <= edge and i not in kept]
+        for row in await _rows_by_id(session, lat, lon, ids):
+            if row["distance_m"] <= r and keep(row):
+                kept[row["id"]] = row
+        settled = part[-1][0] + _RTREE_SLACK_M
+        ordered = sorted(kept.values(), key=lambda item: (item["distance_m"], item["id"]))
+        final = [item for item in ordered if item["distance_m"] <= settled]
+        if len(final) >= limit:
+            return final
+    return sorted(kept.values(), key=lambda item: (item["distance_m"], item["id"]))
 
 
 # Browsing, pages and downloads ------------------------------------------------------------
@@ -309,7 +437,7 @@ async def for_staff(
     """(a page of places by name, how many match) for the staff list: the live places or the
     retired ones; with `verified_before`, only those not checked since then (never counts);
     words match like the search."""
-    base = _base(replace(filters, include_retired=True)).where(
+    base = _base(replace(filters, include_retired=True), FULL_COLUMNS).where(
         place.c.retired_at.is_not(None) if retired else place.c.retired_at.is_(None)
     )
     if verified_before is not None:
@@ -330,7 +458,7 @@ async def count(session: AsyncSession, filters: Filters) -> int:
 
 
 async def one(session: AsyncSession, code: str) -> dict[str, Any] | None:
-    stmt = _base(Filters(include_retired=True)).where(place.c.code == code)
+    stmt = _base(Filters(include_retired=True), FULL_COLUMNS).where(place.c.code == code)
     row = (await session.execute(stmt)).mappings().first()
     return dict(row) if row else None
 
@@ -338,7 +466,7 @@ async def one(session: AsyncSession, code: str) -> dict[str, Any] | None:
 async def by_codes(session: AsyncSession, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
     if not codes:
         return {}
-    stmt = _base(Filters()).where(place.c.code.in_(list(codes)))
+    stmt = _base(Filters(), FULL_COLUMNS).where(place.c.code.in_(list(codes)))
     return {r["code"]: dict(r) for r in (await session.execute(stmt)).mappings()}
 
 
@@ -378,7 +506,8 @@ async def stream_changed(
             ward_code=filters.ward_code,
             wheelchair=filters.wheelchair,
             include_retired=since is not None,
-        )
+        ),
+        FULL_COLUMNS,
     )
     if since is not None:
         stmt = stmt.where(place.c.updated_at > since)

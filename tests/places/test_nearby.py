@@ -118,3 +118,26 @@ async def test_moving_a_place_moves_it_in_the_index(
 async def test_empty_when_nothing_is_within_the_radius(session: AsyncSession) -> None:
     await insert_rows(session, random_rows(10, seed=3, lat=21.5, lon=104.5))
     assert await repo.nearby(session, 10.0, 106.0, 5_000, limit=10) == []
+
+
+async def test_a_dense_town_gives_the_same_answer(session: AsyncSession) -> None:
+    """Thousands of places within a kilometre: the first probe already holds more than enough,
+    and near-ties a few metres apart still come out in the exact order."""
+    rng = random.Random(17)
+    rows = random_rows(2500, seed=17)
+    for row in rows:
+        row["lat"] = 21.7050 + rng.gauss(0, 0.004)
+        row["lon"] = 104.8750 + rng.gauss(0, 0.004)
+    await insert_rows(session, rows)
+    for _ in range(10):
+        lat, lon = 21.7050 + rng.gauss(0, 0.003), 104.8750 + rng.gauss(0, 0.003)
+        for radius, limit in ((150, 50), (2_000, 20), (5_000, 100)):
+            got = await repo.nearby(session, lat, lon, radius, limit=limit)
+            assert [r["code"] for r in got] == brute_force(rows, lat, lon, radius, limit)
+        third = lambda row: int(row["code"].rsplit("-", 1)[1]) % 3 == 0  # noqa: E731
+        got = await repo.nearby(session, lat, lon, 3_000, limit=30, keep=third)
+        assert [r["code"] for r in got] == brute_force(rows, lat, lon, 3_000, 30, third)
+        filters = repo.Filters(categories=("health",))
+        got = await repo.nearby(session, lat, lon, 3_000, filters, limit=10)
+        expected = brute_force(rows, lat, lon, 3_000, 10, lambda r: r["category"] == "health")
+        assert [r["code"] for r in got] == expected
