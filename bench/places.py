@@ -73,7 +73,7 @@ from bench import run as harness  # noqa: E402 - after the path is set
 QUERY_TARGET_MS = 1.0  # median nearby at TARGET_SIZE places
 TARGET_SIZE = 1_000_000
 GROWTH_TARGET = 2.0  # median at 10x the places / median at 1x
-HTTP_TARGET = 0.40  # uncached nearby req/s / ceiling req/s, PostgreSQL
+HTTP_TARGET = 0.40  # the hot nearby read (req/s / ceiling req/s), PostgreSQL
 RADIUS_M = 5_000
 LIMIT = 20
 FILTERED = "health"
