@@ -467,7 +467,10 @@ def import_places(
     kind = importer.FORMAT_NAMES.get(summary.format or "", "?")
     done = "Checked" if dry_run else "Imported"
     dry = " Dry run: nothing was saved." if dry_run else ""
-    console.print(f"{done} {file} ({kind}) as source {source!r}.{dry}", markup=False)
+    # One line whatever the terminal's width: scripts and logs grep for it.
+    console.print(
+        f"{done} {file} ({kind}) as source {source!r}.{dry}", markup=False, soft_wrap=True
+    )
     table = Table("Records", "", show_header=False)
     for label, count in (
         ("created", summary.created),
