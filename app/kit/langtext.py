@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -35,7 +35,7 @@ def language_of(texts: Mapping[str, str] | None, locale: str) -> str | None:
     return next((k for k, v in texts.items() if v), None)
 
 
-def _clean(max_length: int):  # type: ignore[no-untyped-def]
+def _clean(max_length: int) -> Callable[[dict[str, str]], dict[str, str]]:
     def check(value: dict[str, str]) -> dict[str, str]:
         cleaned: dict[str, str] = {}
         for code, text in value.items():

@@ -93,7 +93,7 @@ async def places_page(
     locale = locale_of(request)
     messages: list[str] = []
     categories = (category,) if category in CATEGORY_LABELS else ()
-    grades = ()
+    grades: tuple[str, ...] = ()
     if accessible in ("yes", "limited"):
         grades = WHEELCHAIR_AT_LEAST[Wheelchair(accessible)]
     filters = repository.Filters(

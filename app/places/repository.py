@@ -202,8 +202,8 @@ async def search(
             .where(text("place_fts MATCH :fts_match"))
             .params(fts_match=_sqlite_match(terms))
         )
-        rank = literal_column("bm25(place_fts, 10.0, 1.0)")
-        stmt = stmt.add_columns(rank.label("rank")).order_by(rank, place.c.id)
+        bm25: Any = literal_column("bm25(place_fts, 10.0, 1.0)")
+        stmt = stmt.add_columns(bm25.label("rank")).order_by(bm25, place.c.id)
     window = max(RERANK_WINDOW, offset + limit)
     rows = [dict(r) for r in (await session.execute(stmt.limit(window))).mappings()]
     phrase = " ".join(terms)

@@ -154,7 +154,7 @@ class PlacePatch(BaseModel):
     accessibility: Accessibility | None = None
     verified: bool = False  # true: stamp last_verified_at with now
 
-    _tags = field_validator("tags")(lambda cls, v: None if v is None else PlaceIn._tags(v))  # type: ignore[misc]
+    _tags = field_validator("tags")(lambda cls, v: None if v is None else PlaceIn._tags(v))
 
     @field_validator("category", "name", "lat", "lon")
     @classmethod

@@ -6,7 +6,7 @@ before taking something off). Every change goes through app.practical.service, l
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -371,7 +371,7 @@ async def _apply(
     session: AsyncSession,
     change: Callable[[], Awaitable[Any]],
     show_form: Callable[..., Awaitable[Response]],
-    fields: Mapping[str, tuple[str, str | None]],
+    fields: dict[str, str],
     done: str,
 ) -> Response:
     """Make a change through the service; when the service refuses it (other than for who may),

@@ -40,7 +40,9 @@ def _inspect(url: str) -> tuple[list, set[str]]:
             async with engine.connect() as connection:
 
                 def check(sync_conn):  # type: ignore[no-untyped-def]
-                    context = MigrationContext.configure(sync_conn, opts={"compare_type": True, "include_name": include_name})
+                    context = MigrationContext.configure(
+                        sync_conn, opts={"compare_type": True, "include_name": include_name}
+                    )
                     return compare_metadata(context, Base.metadata), set(
                         inspect(sync_conn).get_table_names()
                     )

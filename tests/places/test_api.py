@@ -216,10 +216,16 @@ async def test_staff_create_change_retire_with_audit(
     assert (await client.get("/api/v1/places/provincial-hospital")).status_code == 404
     assert await codes(client, lat=21.703, lon=104.889) == []
     history = (await client.get("/api/v1/places/provincial-hospital/history", headers=staff)).json()
-    assert [e["action"] for e in history["items"]] == ["place.create", "place.update", "place.retire"]
+    assert [e["action"] for e in history["items"]] == [
+        "place.create",
+        "place.update",
+        "place.retire",
+    ]
     assert history["items"][1]["data"]["fields"] == ["last_verified_at", "phone"]
     place = await session.scalar(select(Place).where(Place.code == "provincial-hospital"))
-    entries = (await session.scalars(select(AuditEntry).where(AuditEntry.subject_id == place.id))).all()
+    entries = (
+        await session.scalars(select(AuditEntry).where(AuditEntry.subject_id == place.id))
+    ).all()
     assert {e.actor_id for e in entries if e.subject_type == "place"} == {_staff.id}
 
 

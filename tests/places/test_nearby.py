@@ -29,9 +29,7 @@ def haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def brute_force(rows, lat, lon, radius, limit, accept=lambda row: True):  # type: ignore[no-untyped-def]
     within = [
-        (haversine(lat, lon, row["lat"], row["lon"]), row["code"])
-        for row in rows
-        if accept(row)
+        (haversine(lat, lon, row["lat"], row["lon"]), row["code"]) for row in rows if accept(row)
     ]
     within = sorted(item for item in within if item[0] <= radius)
     return [code for _d, code in within[:limit]]
