@@ -56,6 +56,15 @@ def make_settings(database_url: str, tmp: Path, **overrides: object) -> Settings
     return Settings(**values)  # type: ignore[arg-type]
 
 
+@pytest.fixture(autouse=True)
+def fresh_process_caches() -> None:
+    """Each test starts without what an earlier one left in this process's caches (its data
+    was rolled back)."""
+    from app.calendar.service import forget_days_off
+
+    forget_days_off()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if dbutil.POSTGRES_URL:

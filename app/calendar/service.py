@@ -19,7 +19,8 @@ requests, another worker may have changed them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time as _time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -292,6 +293,48 @@ async def day_info(session: AsyncSession, day: date) -> DayInfo:
     return (await load_calendar(session, [day.year])).day_info(day)
 
 
+# Days off around a moment, for opening hours' PH rules ----------------------------------------
+
+_DAYS_OFF_TTL = 60.0  # seconds: another worker sees a staff edit within a minute
+_days_off_cache: dict[tuple[str, tuple[int, ...]], tuple[float, frozenset[date]]] = {}
+DAY_OFF_REASONS = (DayReason.public_holiday, DayReason.staff_day_off)
+
+
+async def days_off_checker(
+    session: AsyncSession, moment: datetime, days_ahead: int, time_zone: str = DEFAULT_TIME_ZONE
+) -> Callable[[date], bool]:
+    """is_day_off(day) for the local days from `moment` to `days_ahead` later: public holidays
+    (Tết and the Hùng Kings' day included) and the staff's days off, not weekends. Read from the
+    database at most once a minute per process (open-now answers need it on every request);
+    a staff edit in this process clears it at once. Years the calendar does not cover: none."""
+    local = moment.astimezone(ZoneInfo(time_zone)).date()
+    years = tuple(
+        y
+        for y in sorted({(local - timedelta(days=1)).year, (local + timedelta(days_ahead)).year})
+        if MIN_YEAR <= y <= MAX_YEAR
+    )
+    if not years:
+        return lambda _day: False
+    key = (time_zone, years)
+    now = _time.monotonic()
+    cached = _days_off_cache.get(key)
+    if cached is None or cached[0] < now:
+        calendar = await load_calendar(session, years, time_zone=time_zone)
+        days = frozenset(
+            info.day
+            for year in years
+            for info in calendar.holidays_in(year)
+            if info.reason in DAY_OFF_REASONS
+        )
+        _days_off_cache[key] = cached = (now + _DAYS_OFF_TTL, days)
+    return cached[1].__contains__
+
+
+def forget_days_off() -> None:
+    """Drop the cached days off (after a staff edit, and between tests)."""
+    _days_off_cache.clear()
+
+
 async def add_working_days(
     session: AsyncSession, start: datetime, days: int, *, time_zone: str = DEFAULT_TIME_ZONE
 ) -> datetime:
@@ -382,6 +425,7 @@ async def add_day(session: AsyncSession, actor: User, data: CalendarDayCreate) -
         await session.flush()
     except IntegrityError as exc:  # a concurrent request added it meanwhile
         raise taken from exc
+    forget_days_off()
     logger.info("calendar day added", extra={"day": str(data.day), "actor_id": actor.id})
     return row
 
@@ -401,6 +445,7 @@ async def update_day(
     if "note" in fields:
         row.note = data.note
     await session.flush()
+    forget_days_off()
     logger.info("calendar day changed", extra={"day": str(day), "actor_id": actor.id})
     return row
 
@@ -409,4 +454,5 @@ async def remove_day(session: AsyncSession, actor: User, day: date) -> None:
     row = await get_day(session, day)
     await session.delete(row)
     await session.flush()
+    forget_days_off()
     logger.info("calendar day removed", extra={"day": str(day), "actor_id": actor.id})

@@ -9,7 +9,6 @@ fits it (app.calendar decides which days are public holidays)."""
 from __future__ import annotations
 
 import re
-import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -108,32 +107,10 @@ def _next(variant: OpeningHours, local: datetime) -> datetime | None:
 
 # The province's public holidays, for PH rules --------------------------------------------------
 
-_HOLIDAYS_TTL = 60.0  # seconds: a staff edit of the calendar reaches every worker within a minute
-_holiday_cache: dict[tuple[int, ...], tuple[float, frozenset[date]]] = {}
-
 
 async def holiday_checker(session: Any, moment: datetime, zone: str) -> Callable[[date], bool]:
-    """is_holiday(day) for the days around `moment`: the library's public holidays (Tết and Hùng
-    Kings included) and the staff's days off. Read from the database at most once a minute per
-    process, since every open-now answer needs it."""
-    from app.calendar.models import DayReason
-    from app.calendar.service import load_calendar
+    """is_holiday(day) for every day an evaluation from `moment` may look at: the province's
+    public holidays and the staff's days off (app.calendar, cached there)."""
+    from app.calendar.service import days_off_checker
 
-    local = moment.astimezone(ZoneInfo(zone)).date()
-    years = tuple(sorted({(local - timedelta(days=1)).year, (local + timedelta(days=9)).year}))
-    cached = _holiday_cache.get(years)
-    now = _time.monotonic()
-    if cached is None or cached[0] < now:
-        calendar = await load_calendar(session, years, time_zone=zone)
-        off = (DayReason.public_holiday, DayReason.staff_day_off)
-        days = frozenset(
-            info.day for year in years for info in calendar.holidays_in(year) if info.reason in off
-        )
-        _holiday_cache[years] = cached = (now + _HOLIDAYS_TTL, days)
-    days = cached[1]
-    return days.__contains__
-
-
-def forget_holidays() -> None:
-    """Drop the cached holidays (after a staff edit in this process, and in tests)."""
-    _holiday_cache.clear()
+    return await days_off_checker(session, moment, HORIZON_DAYS + 1, zone)

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.models import Role, User
-from app.calendar.models import DayReason
-from app.calendar.service import load_calendar
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.kit.i18n import N_
@@ -53,7 +50,6 @@ from app.practical.schemas import (
 
 CONTACT = "help_contact"
 GUIDE = "guide_page"
-HOLIDAY_REASONS = (DayReason.public_holiday, DayReason.staff_day_off)
 
 KIND_LABELS: dict[str, str] = {
     "police": N_("Police"),
@@ -159,27 +155,6 @@ def parse_body(text: str) -> list[Block]:
 
 
 # Opening hours --------------------------------------------------------------------------------
-
-
-async def holiday_checker(
-    session: AsyncSession, now: datetime, zone: str
-) -> Callable[[date], bool]:
-    """Public holidays and the province's extra days off, for `PH` in opening hours, over the
-    days an evaluation may look at."""
-    today = now.astimezone(ZoneInfo(zone)).date()
-    years = {today.year, (today + timedelta(days=hours.HORIZON_DAYS + 1)).year}
-    try:
-        calendar = await load_calendar(session, years, time_zone=zone)
-    except ValueError:  # outside the years the calendar covers: no holidays known
-        return lambda _day: False
-
-    def is_holiday(day: date) -> bool:
-        try:
-            return calendar.day_info(day).reason in HOLIDAY_REASONS
-        except ValueError:
-            return False
-
-    return is_holiday
 
 
 def open_state(
@@ -294,7 +269,7 @@ async def overview(session: AsyncSession, locale: str, now: datetime, zone: str)
         c.hours or (c.place_id in places and places[c.place_id].opening_hours) for c in rows
     )
     is_holiday = (
-        await holiday_checker(session, now, zone) if needs_calendar else (lambda _day: False)
+        await hours.holiday_checker(session, now, zone) if needs_calendar else (lambda _day: False)
     )
 
     def view(contact: HelpContact) -> ContactPublic:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calendar.models import CalendarDay
+from app.calendar.service import forget_days_off
 from app.places import hours
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -27,7 +28,7 @@ def never(_day: date) -> bool:
 
 @pytest.fixture(autouse=True)
 def fresh_holidays() -> None:
-    hours.forget_holidays()
+    forget_days_off()
 
 
 def test_a_night_market_open_across_midnight() -> None:
