@@ -64,9 +64,10 @@ async def in_window(
     end: datetime,
     *,
     categories: Sequence[str] = (),
+    place_code: str | None = None,
 ) -> list[EventRow]:
     """Live events that may have an occurrence meeting [start, end): they start before its end
-    and their last occurrence ends after its start (or they never end)."""
+    and their last occurrence ends after its start (or they never end); at one place if given."""
     stmt = _select().where(
         Event.retired_at.is_(None),
         Event.starts_at < end,
@@ -74,6 +75,8 @@ async def in_window(
     )
     if categories:
         stmt = stmt.where(Event.category.in_(list(categories)))
+    if place_code is not None:
+        stmt = stmt.where(Place.code == place_code)
     return _rows(await session.execute(stmt.order_by(Event.starts_at, Event.id)))
 
 

@@ -112,12 +112,14 @@ async def occurrences(
     categories: Sequence[str] = (),
     query: str | None = None,
     near: Near | None = None,
+    place_code: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Occurrence], int]:
     """Occurrences meeting [start, end), soonest first; with `near`, only those at a place
-    within the radius, nearest first (then soonest). The count is of every match."""
-    rows = await repo.in_window(session, start, end, categories=categories)
+    within the radius, nearest first (then soonest); with `place_code`, those held there. The
+    count is of every match."""
+    rows = await repo.in_window(session, start, end, categories=categories, place_code=place_code)
     terms = search_terms(query) if query else []
     found: list[Occurrence] = []
     for row in rows:

@@ -245,15 +245,14 @@ async def _events_here(
 
     from app.events import service as events
 
-    found, _total = await events.occurrences(
-        session, now, now + timedelta(days=90), near=events.Near(row["lat"], row["lon"], 50)
+    here, _total = await events.occurrences(
+        session, now, now + timedelta(days=90), place_code=row["code"], limit=5
     )
-    here = [o for o in found if o.row.place is not None and o.row.place.code == row["code"]]
     return [
         {
             "code": o.event.code,
             "title": pick(o.event.title, locale),
             "when": format_datetime(o.starts_at, zone),
         }
-        for o in here[:5]
+        for o in here
     ]
