@@ -151,10 +151,6 @@ def column_label(column: str) -> str:
     return _(COLUMN_LABELS[column]) if column in COLUMN_LABELS else column
 
 
-def department_name(department: Any, locale: str) -> str:
-    return str(department.name_en if locale == "en" else department.name_vi)
-
-
 def in_form_order(errors: list[FormError]) -> list[FormError]:
     return sorted(errors, key=lambda e: FORM_ORDER.get(e.target or "", -1))
 
@@ -190,9 +186,7 @@ async def staff_events(
     now = utcnow()
     locale = locale_of(request)
     terms = search_terms(q) if q.strip() else []
-    departments = {
-        d.code: department_name(d, locale) for d in await org_repo.list_departments(session)
-    }
+    departments = {d.code: d.name(locale) for d in await org_repo.list_departments(session)}
     found: list[tuple[Any, dict[str, Any]]] = []
     for row in await repo.for_staff(session, retired=chosen == "retired"):
         if terms and not service.matches(row, terms):
@@ -750,8 +744,8 @@ async def _form_page(
         "repeat_choices": [(k, _(v)) for k, v in REPEAT_CHOICES.items()],
         "weekdays": weekday_names(locale),
         "may_choose_department": user.has_role(Role.manager),
-        "departments": [(d.code, department_name(d, locale)) for d in departments],
-        "own_department": department_name(own, locale) if own else None,
+        "departments": [(d.code, d.name(locale)) for d in departments],
+        "own_department": own.name(locale) if own else None,
         "trail": [],
         "names": {},
     }
@@ -772,7 +766,7 @@ async def _form_page(
             title=pick(event.title, locale) or event.code,
             title_lang=language_of(event.title, locale),
             event_department=next(
-                (department_name(d, locale) for d in departments if d.id == event.department_id),
+                (d.name(locale) for d in departments if d.id == event.department_id),
                 None,
             ),
         )

@@ -135,10 +135,6 @@ def column_label(column: str) -> str:
     return _(COLUMN_LABELS[column]) if column in COLUMN_LABELS else column
 
 
-def department_name(department: Any, locale: str) -> str:
-    return department.name_en if locale == "en" else department.name_vi
-
-
 HELPERS: dict[str, Any] = {
     "category_label": category_label,
     "feature_label": feature_label,
@@ -626,8 +622,8 @@ async def _form_page(
         "categories": [(c.value, category_label(c.value)) for c in Category],
         "ward_groups": wards_by_district(await org_repo.list_wards(session), "ward-{}"),
         "may_choose_department": may_choose,
-        "departments": [(d.code, department_name(d, locale)) for d in departments],
-        "own_department": department_name(own, locale) if own else None,
+        "departments": [(d.code, d.name(locale)) for d in departments],
+        "own_department": own.name(locale) if own else None,
         "price_choices": [(k, _(v)) for k, v in PRICE_LABELS.items()],
         "wheelchair_choices": [(k, _(v)) for k, v in WHEELCHAIR_CHOICES.items()],
         "features": [(name, feature_label(name)) for name in FEATURES],
