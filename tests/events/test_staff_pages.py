@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -26,7 +25,8 @@ from app.events.schemas import EventPatch
 from app.org.models import Department
 from tests.builders import create_department, create_user
 from tests.events.conftest import NGHIA_LO, add_event, create_place
-from tests.pages import csrf_token
+from tests.pages import csrf_token, read_form
+from tests.pages import submit as post_form
 from tests.reports.test_pages import browser as signed_in_browser
 
 Values = dict[str, str | list[str]]
@@ -40,67 +40,9 @@ async def browser(app: FastAPI, user: User | None = None) -> AsyncIterator[httpx
         yield client
 
 
-class _FormReader(HTMLParser):
-    """The values a browser would send for the form with this action (its controls as shown);
-    the weekday boxes, which share a name, as a list."""
-
-    def __init__(self, action: str) -> None:
-        super().__init__()
-        self.action = action
-        self.inside = False
-        self.values: Values = {}
-        self.select: str | None = None
-        self.first_option: str | None = None
-        self.textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.inside = a.get("action") == self.action
-        if not self.inside:
-            return
-        if tag == "input" and a.get("name"):
-            if a["name"] == "days":
-                days = self.values.setdefault("days", [])
-                assert isinstance(days, list)
-                if "checked" in a:
-                    days.append(a["value"])
-                return
-            if a.get("type") in ("radio", "checkbox") and "checked" not in a:
-                return
-            self.values[a["name"]] = a.get("value", "")
-        elif tag == "select":
-            self.select, self.first_option = a["name"], None
-        elif tag == "option" and self.select:
-            if self.first_option is None:
-                self.first_option = a.get("value", "")
-            if "selected" in a:
-                self.values[self.select] = a.get("value", "")
-        elif tag == "textarea":
-            self.textarea = a["name"]
-            self.values[a["name"]] = ""
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self.inside = False
-        elif tag == "select" and self.select:
-            self.values.setdefault(self.select, self.first_option or "")
-            self.select = None
-        elif tag == "textarea":
-            self.textarea = None
-
-    def handle_data(self, data: str) -> None:
-        if self.textarea:
-            value = self.values[self.textarea]
-            assert isinstance(value, str)
-            self.values[self.textarea] = value + data
-
-
 def form_values(html: str, action: str) -> Values:
-    reader = _FormReader(action)
-    reader.feed(html)
-    assert reader.values, f"no form posting to {action}"
-    return reader.values
+    """The form's values; the weekday boxes, which share a name, as a list."""
+    return read_form(html, action, lists={"days"})
 
 
 def new_event(**values: str | list[str]) -> Values:
@@ -177,12 +119,6 @@ async def entries(session: AsyncSession, event: Event) -> list[AuditEntry]:
 
 async def count_events(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(Event)) or 0)
-
-
-async def post_form(
-    client: httpx.AsyncClient, page: str, action: str, data: Values
-) -> httpx.Response:
-    return await client.post(action, data={**data, "csrf_token": await csrf_token(client, page)})
 
 
 async def ours(session: AsyncSession, world: World, **fields: Any) -> Event:

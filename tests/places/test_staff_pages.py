@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -27,6 +26,8 @@ from app.places.models import Place
 from app.places.schemas import PlaceIn, PlacePatch
 from tests.builders import create_department, create_user, create_ward
 from tests.pages import csrf_token
+from tests.pages import read_form as form_values
+from tests.pages import submit as post_form
 from tests.reports.test_pages import browser as signed_in_browser
 
 LA_PAN_TAN = [[104.05, 21.82], [104.12, 21.82], [104.12, 21.88], [104.05, 21.88], [104.05, 21.82]]
@@ -39,60 +40,6 @@ async def browser(app: FastAPI, user: User | None = None) -> AsyncIterator[httpx
     async with signed_in_browser(app, user) as client:
         client.headers["Accept-Language"] = "en"
         yield client
-
-
-class _FormReader(HTMLParser):
-    """The values a browser would send for the form with this action (its controls as shown)."""
-
-    def __init__(self, action: str) -> None:
-        super().__init__()
-        self.action = action
-        self.inside = False
-        self.values: dict[str, str] = {}
-        self.select: str | None = None
-        self.first_option: str | None = None
-        self.textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.inside = a.get("action") == self.action
-        if not self.inside:
-            return
-        if tag == "input" and a.get("name"):
-            if a.get("type") in ("radio", "checkbox") and "checked" not in a:
-                return
-            self.values[a["name"]] = a.get("value", "")
-        elif tag == "select":
-            self.select, self.first_option = a["name"], None
-        elif tag == "option" and self.select:
-            if self.first_option is None:
-                self.first_option = a.get("value", "")
-            if "selected" in a:
-                self.values[self.select] = a.get("value", "")
-        elif tag == "textarea":
-            self.textarea = a["name"]
-            self.values[a["name"]] = ""
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self.inside = False
-        elif tag == "select" and self.select:
-            self.values.setdefault(self.select, self.first_option or "")
-            self.select = None
-        elif tag == "textarea":
-            self.textarea = None
-
-    def handle_data(self, data: str) -> None:
-        if self.textarea:
-            self.values[self.textarea] += data
-
-
-def form_values(html: str, action: str) -> dict[str, str]:
-    reader = _FormReader(action)
-    reader.feed(html)
-    assert reader.values, f"no form posting to {action}"
-    return reader.values
 
 
 def new_place(**values: str) -> dict[str, str]:
@@ -191,12 +138,6 @@ async def entries(session: AsyncSession, place: Place) -> list[AuditEntry]:
         .execution_options(populate_existing=True)
     )
     return list(rows.scalars())
-
-
-async def post_form(
-    client: httpx.AsyncClient, page: str, action: str, data: dict[str, str]
-) -> httpx.Response:
-    return await client.post(action, data={**data, "csrf_token": await csrf_token(client, page)})
 
 
 async def test_add_a_place_through_the_form(
