@@ -115,18 +115,15 @@ async def list_places(
 
     async def build() -> dict[str, Any]:
         now = await clock(session, settings)
-        keep = now.is_open if open_now else None
-        if lat is not None and lon is not None:
-            rows = await repository.nearby(
-                session, lat, lon, radius, filters, limit=limit + offset, keep=keep
-            )
-            rows = rows[offset:]
-        elif filters.query:
-            rows = await repository.search(session, filters, limit=limit, offset=offset)
-            rows = [r for r in rows if keep is None or keep(r)]
-        else:
-            rows = await repository.browse(session, filters, limit=limit, offset=offset)
-            rows = [r for r in rows if keep is None or keep(r)]
+        rows = await service.find_places(
+            session,
+            filters,
+            point=(lat, lon) if lat is not None and lon is not None else None,
+            radius_m=radius,
+            limit=limit,
+            offset=offset,
+            keep=now.is_open if open_now else None,
+        )
         return {
             "items": [views.item(r, locale, now) for r in rows],
             "limit": limit,

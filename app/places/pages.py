@@ -21,7 +21,7 @@ from app.kit.langtext import pick
 from app.kit.templating import render
 from app.org import repository as org_repo
 from app.org import service as org_service
-from app.places import repository, views
+from app.places import repository, service, views
 from app.places.api import WHEELCHAIR_AT_LEAST, clock
 from app.places.labels import (
     CATEGORY_LABELS,
@@ -115,21 +115,18 @@ async def places_page(
         elif near_label is None and point is not None:
             near_label = near
     now = await clock(session, settings)
-    keep = now.is_open if open_now else None
-    offset = (page - 1) * PAGE_SIZE
     searched = point is not None or filters.query or filters.categories or filters.wheelchair
     rows: list[dict[str, Any]] = []
-    if point is not None:
-        rows = await repository.nearby(
-            session, point[0], point[1], radius, filters, limit=offset + PAGE_SIZE + 1, keep=keep
+    if searched:
+        rows = await service.find_places(
+            session,
+            filters,
+            point=point,
+            radius_m=radius,
+            limit=PAGE_SIZE + 1,  # one more tells whether there is a next page
+            offset=(page - 1) * PAGE_SIZE,
+            keep=now.is_open if open_now else None,
         )
-        rows = rows[offset:]
-    elif filters.query:
-        rows = await repository.search(session, filters, limit=PAGE_SIZE + 1, offset=offset)
-    elif searched:
-        rows = await repository.browse(session, filters, limit=PAGE_SIZE + 1, offset=offset)
-    if keep is not None and point is None:
-        rows = [r for r in rows if keep(r)]
     more = len(rows) > PAGE_SIZE
     items = [_card(r, locale, now) for r in rows[:PAGE_SIZE]]
     wards = await org_repo.list_wards(session)

@@ -19,6 +19,7 @@ from app.kit.i18n import gettext as _
 from app.kit.text import fold
 from app.org import repository as org_repo
 from app.org.service import locate_ward
+from app.places import repository as repo
 from app.places.models import Place
 from app.places.schemas import PlaceIn, PlacePatch, dump_accessibility
 
@@ -63,6 +64,38 @@ def new_code(data: PlaceIn) -> str:
         raw = f"{data.source}-{data.source_id}".lower()
         return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in raw)[:60]
     return f"p-{secrets.token_hex(5)}"
+
+
+async def find_places(
+    session: AsyncSession,
+    filters: repo.Filters,
+    *,
+    point: tuple[float, float] | None = None,
+    radius_m: float = 5_000,
+    limit: int,
+    offset: int = 0,
+    keep: repo.Keep | None = None,
+) -> list[dict[str, Any]]:
+    """What the API and the pages list: with a point, places within radius_m nearest first;
+    otherwise a ranked text search when there are words, else by name. `keep` (open now) is
+    applied before paging, so a page holds `limit` places that pass it whenever there are."""
+    if point is not None:
+        rows = await repo.nearby(
+            session, point[0], point[1], radius_m, filters, limit=offset + limit, keep=keep
+        )
+        return rows[offset:]
+    fetch = repo.search if filters.query else repo.browse
+    if keep is None:
+        return await fetch(session, filters, limit=limit, offset=offset)
+    wanted, start, batch = offset + limit, 0, max(2 * (offset + limit), 50)
+    kept: list[dict[str, Any]] = []
+    while len(kept) < wanted:
+        rows = await fetch(session, filters, limit=batch, offset=start)
+        kept.extend(row for row in rows if keep(row))
+        if len(rows) < batch:
+            break
+        start += batch
+    return kept[offset:wanted]
 
 
 async def _department_id(session: AsyncSession, code: str | None) -> int | None:

@@ -274,3 +274,26 @@ async def test_bad_changes_are_refused_and_lose_nothing(
         assert any(field in str(e.get("field", "")) for e in r.json()["errors"]), r.json()
     body = (await client.get("/api/v1/places/provincial-hospital")).json()
     assert body["opening_hours"] == "24/7" and body["name"].startswith("Bệnh viện")
+
+
+async def test_open_now_fills_the_page_when_browsing_and_searching(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    # By name the closed ones come first: the filter must apply before the page is cut.
+    closed = [
+        {**CLOSED_OFFICE, "code": f"a-closed-{i}", "name": {"vi": f"A quầy thuốc đóng {i}"}}
+        for i in range(4)
+    ]
+    open_ = [
+        {**HOSPITAL, "code": f"b-open-{i}", "name": {"vi": f"B quầy thuốc mở {i}"}}
+        for i in range(4)
+    ]
+    await add(session, *closed, *open_)
+    browsed = await codes(client, category=["government", "health"], open_now="true", limit=3)
+    assert browsed == ["b-open-0", "b-open-1", "b-open-2"]
+    searched = await codes(client, q="quay thuoc", open_now="true", limit=3)
+    assert len(searched) == 3 and all(code.startswith("b-open-") for code in searched)
+    second = await codes(
+        client, category=["government", "health"], open_now="true", limit=3, offset=3
+    )
+    assert second == ["b-open-3"]
