@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -522,22 +522,10 @@ async def for_staff(
     return [dict(r) for r in (await session.execute(page)).mappings()], total
 
 
-async def count(session: AsyncSession, filters: Filters) -> int:
-    stmt = select(func.count()).select_from(_base(filters).subquery())
-    return int(await session.scalar(stmt) or 0)
-
-
 async def one(session: AsyncSession, code: str) -> dict[str, Any] | None:
     stmt = _base(Filters(include_retired=True), FULL_COLUMNS).where(place.c.code == code)
     row = (await session.execute(stmt)).mappings().first()
     return dict(row) if row else None
-
-
-async def by_codes(session: AsyncSession, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
-    if not codes:
-        return {}
-    stmt = _base(Filters(), FULL_COLUMNS).where(place.c.code.in_(list(codes)))
-    return {r["code"]: dict(r) for r in (await session.execute(stmt)).mappings()}
 
 
 async def dataset_version(

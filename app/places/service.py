@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -41,12 +40,6 @@ def refresh_keys(place: Place) -> None:
     place.search_name, place.search_body = search_keys(
         place.name, place.description, place.tags, place.address
     )
-
-
-def is_stale(place: Any, now: datetime, stale_after_days: int) -> bool:
-    """Not verified within the configured period (never verified counts as stale)."""
-    verified = place.last_verified_at if not isinstance(place, dict) else place["last_verified_at"]
-    return verified is None or verified < now - timedelta(days=stale_after_days)
 
 
 def check_may_edit(user: User, department_id: int | None) -> None:
