@@ -6,6 +6,7 @@ from app.auth.models import AuthSession, Consent, RefreshToken, User
 from app.calendar.models import CalendarDay
 from app.db import Base
 from app.devices.models import Device
+from app.dossiers.models import Dossier, DossierEvent, DossierFollower
 from app.events.models import Event
 from app.inbox.models import Notification
 from app.open311.models import Open311Key
@@ -13,6 +14,15 @@ from app.org.models import Department, Ward
 from app.places.models import Place
 from app.practical.models import GuidePage, HelpContact
 from app.preferences.models import AlertArea, NotificationPreference, ReportSubscription
+from app.procedures.models import (
+    Agency,
+    LifeEvent,
+    LifeEventStep,
+    Procedure,
+    ProcedureField,
+    ProcedureForm,
+    ProcedureTerm,
+)
 from app.push.models import ChannelHalt, Delivery, DeviceTopic, TopicChange
 from app.reports.models import (
     IdempotentRequest,
@@ -28,6 +38,7 @@ from app.reports.models import (
 )
 
 __all__ = [
+    "Agency",
     "Alert",
     "AlertArea",
     "AuditEntry",
@@ -40,14 +51,23 @@ __all__ = [
     "Department",
     "Device",
     "DeviceTopic",
+    "Dossier",
+    "DossierEvent",
+    "DossierFollower",
     "Event",
     "GuidePage",
     "HelpContact",
     "IdempotentRequest",
+    "LifeEvent",
+    "LifeEventStep",
     "Notification",
     "NotificationPreference",
     "Open311Key",
     "Place",
+    "Procedure",
+    "ProcedureField",
+    "ProcedureForm",
+    "ProcedureTerm",
     "RefreshToken",
     "Report",
     "ReportEvent",

@@ -37,7 +37,14 @@ def downgrade(database_url: str | None = None, revision: str = "base") -> None:
 # Objects that migrations create with raw SQL and the models do not describe: the spatial and
 # text indexes of places (SQLite R*Tree and FTS5 tables with their shadow tables, PostgreSQL
 # GiST/GIN expression indexes). Autogenerate and the schema test leave them alone.
-DATABASE_SIDE_PREFIXES = ("place_rtree", "place_fts", "ix_place_earth", "ix_place_search")
+DATABASE_SIDE_PREFIXES = (
+    "place_rtree",
+    "place_fts",
+    "ix_place_earth",
+    "ix_place_search",
+    "procedure_fts",
+    "ix_procedure_search",
+)
 
 
 def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
