@@ -121,3 +121,72 @@ async def create_ward(
     session.add(ward)
     await session.flush()
     return ward
+
+
+def procedure_in(code: str = "2.000720", **overrides: Any) -> Any:
+    """A valid procedure record (household-business registration), changed by `overrides`."""
+    from app.procedures.schemas import ProcedureIn
+
+    record: dict[str, Any] = {
+        "code": code,
+        "name": {"vi": "Đăng ký thành lập hộ kinh doanh", "en": "Registering a household business"},
+        "field": {
+            "code": "business-registration",
+            "name": {
+                "vi": "Thành lập và hoạt động của hộ kinh doanh",
+                "en": "Household businesses",
+            },
+        },
+        "agency": {
+            "code": "commune-ppc",
+            "name": {"vi": "Ủy ban nhân dân cấp xã", "en": "Commune People's Committee"},
+        },
+        "level": "commune",
+        "online": "full",
+        "channels": ["in_person", "post", "online"],
+        "applicants": {
+            "vi": "Cá nhân, thành viên hộ gia đình",
+            "en": "Individuals, household members",
+        },
+        "steps": [
+            {"vi": "Nộp hồ sơ tại Bộ phận một cửa", "en": "Lodge the dossier at the one-stop desk"},
+            {"vi": "Nhận giấy chứng nhận", "en": "Collect the certificate"},
+        ],
+        "documents": [
+            {
+                "name": {"vi": "Giấy đề nghị đăng ký hộ kinh doanh", "en": "Application form"},
+                "originals": 1,
+                "copies": 0,
+            },
+            {
+                "name": {"vi": "Bản sao căn cước công dân", "en": "Copy of the ID card"},
+                "originals": 0,
+                "copies": 1,
+            },
+        ],
+        "processing_days": 3,
+        "fees": [
+            {"name": {"vi": "Lệ phí đăng ký", "en": "Registration fee"}, "amount_vnd": 100_000}
+        ],
+        "result": {
+            "vi": "Giấy chứng nhận đăng ký hộ kinh doanh",
+            "en": "Household business certificate",
+        },
+        "legal_basis": [
+            {
+                "number": "168/2025/NĐ-CP",
+                "title": {"vi": "Nghị định về đăng ký doanh nghiệp"},
+                "issued_on": "2025-06-30",
+            }
+        ],
+        "updated_on": "2025-07-01",
+    }
+    record.update(overrides)
+    return ProcedureIn.model_validate(record)
+
+
+async def create_procedure(session: AsyncSession, code: str = "2.000720", **overrides: Any) -> Any:
+    from app.procedures.service import save_procedure
+
+    saved = await save_procedure(session, None, procedure_in(code, **overrides))
+    return saved.procedure

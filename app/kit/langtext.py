@@ -52,4 +52,6 @@ def _clean(max_length: int) -> Callable[[dict[str, str]], dict[str, str]]:
 
 
 ShortText = Annotated[dict[str, str], AfterValidator(_clean(200))]
+# Official names (of procedures, legal documents) run longer than a place's.
+NameText = Annotated[dict[str, str], AfterValidator(_clean(600))]
 LongText = Annotated[dict[str, str], AfterValidator(_clean(10_000))]
