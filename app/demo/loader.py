@@ -91,7 +91,16 @@ async def load_demo(session: AsyncSession, hasher: Hasher, settings: Settings) -
     await _load_reports(session, settings, report)
     await _load_alerts(session, report)
     await _load_visitor_guide(session, report)
+    await _load_business(session, settings, report)
     return report
+
+
+async def _load_business(session: AsyncSession, settings: Settings, load: LoadReport) -> None:
+    """The procedure catalogue and life events, then dossiers that follow them."""
+    from app.procedures.demo import load_demo as load_procedures
+
+    if added := await load_procedures(session):
+        load.add("procedures and life events", added)
 
 
 async def _load_visitor_guide(session: AsyncSession, load: LoadReport) -> None:
