@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     report_submissions_per_minute: int = 10
     report_lookups_per_minute: int = 20
     report_auto_close_days: int = 14
+    # Dossiers: lookups (code + phone digits or PIN) per minute per address; failed lookups of
+    # one code within the window, after which that code is locked for everyone until it ends.
+    dossier_lookups_per_minute: int = 10
+    dossier_lookup_failures_per_code: int = 5
+    dossier_lookup_window_seconds: int = 900
     log_level: str = "INFO"
     log_json: bool = True
     run_dispatcher_in_process: bool = True

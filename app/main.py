@@ -81,6 +81,16 @@ TAGS = [
         "name": "practical help",
         "description": "Emergency numbers, hotlines, tourist information and guide pages.",
     },
+    {
+        "name": "dossiers",
+        "description": "Tracking a dossier (hồ sơ) by its code and a second factor; following "
+        "and rating it.",
+    },
+    {
+        "name": "dossiers: staff",
+        "description": "Registering dossiers at the one-stop desk, the working-day clock, "
+        "status changes, supplements and notes.",
+    },
     {"name": "inbox", "description": "A signed-in person's notifications, read and unread."},
     {"name": "operations", "description": "Health and readiness probes."},
     {"name": "media", "description": "Photos attached to reports and their thumbnails (JPEG)."},
@@ -99,6 +109,7 @@ def _routers(app: FastAPI) -> None:
     from app.auth import pages as auth_pages
     from app.calendar import api as calendar_api
     from app.devices import api as devices_api
+    from app.dossiers import api as dossiers_api
     from app.events import api as events_api
     from app.events import pages as events_pages
     from app.events import staff_pages as events_staff_pages
@@ -144,6 +155,8 @@ def _routers(app: FastAPI) -> None:
     app.include_router(events_staff_pages.router)
     app.include_router(practical_api.router)
     app.include_router(practical_pages.router)
+    app.include_router(dossiers_api.router)
+    app.include_router(dossiers_api.staff_router)
     app.include_router(open311_api.router)
     app.include_router(web_pages.router)
     app.include_router(auth_pages.router)

@@ -190,3 +190,30 @@ async def create_procedure(session: AsyncSession, code: str = "2.000720", **over
 
     saved = await save_procedure(session, None, procedure_in(code, **overrides))
     return saved.procedure
+
+
+async def create_dossier(
+    session: AsyncSession,
+    procedure: Any = None,
+    *,
+    actor: User | None = None,
+    now: Any = None,
+    time_zone: str = "Asia/Ho_Chi_Minh",
+    **fields: Any,
+) -> Any:
+    """A dossier registered by service.register (for a new 3-working-day procedure unless one is
+    given): service.Registered(dossier, pin). `fields` go to DossierIn (phone, received_at …)."""
+    from app.dossiers import service
+    from app.dossiers.schemas import DossierIn
+
+    if procedure is None:
+        procedure = await create_procedure(session, f"9.{next(_seq):06d}")
+    data = DossierIn.model_validate(
+        {
+            "procedure_code": procedure.code,
+            "applicant_name": "Nguyễn Văn An",
+            "phone": "0912345678",
+            **fields,
+        }
+    )
+    return await service.register(session, _hasher, actor, data, time_zone=time_zone, now=now)

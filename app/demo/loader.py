@@ -91,16 +91,22 @@ async def load_demo(session: AsyncSession, hasher: Hasher, settings: Settings) -
     await _load_reports(session, settings, report)
     await _load_alerts(session, report)
     await _load_visitor_guide(session, report)
-    await _load_business(session, settings, report)
+    await _load_business(session, hasher, settings, report)
     return report
 
 
-async def _load_business(session: AsyncSession, settings: Settings, load: LoadReport) -> None:
+async def _load_business(
+    session: AsyncSession, hasher: Hasher, settings: Settings, load: LoadReport
+) -> None:
     """The procedure catalogue and life events, then dossiers that follow them."""
     from app.procedures.demo import load_demo as load_procedures
 
     if added := await load_procedures(session):
         load.add("procedures and life events", added)
+    from app.dossiers.demo import load_demo as load_dossiers
+
+    if added := await load_dossiers(session, hasher, time_zone=settings.time_zone):
+        load.add("dossiers", added)
 
 
 async def _load_visitor_guide(session: AsyncSession, load: LoadReport) -> None:

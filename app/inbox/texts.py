@@ -28,8 +28,14 @@ class Text:
 
 
 def link_of(subject_type: str, data: dict[str, Any]) -> str | None:
-    """Where a notification leads: its report's page, if it is about one."""
-    return f"/reports/{data['code']}" if subject_type == "report" and data.get("code") else None
+    """Where a notification leads: its report's or dossier's page, if it is about one."""
+    if not data.get("code"):
+        return None
+    if subject_type == "report":
+        return f"/reports/{data['code']}"
+    if subject_type == "dossier":
+        return f"/dossiers/{data['code']}"
+    return None
 
 
 def render(event: str, locale: str, data: dict[str, Any]) -> Text:
