@@ -348,7 +348,8 @@ def checklist(row: Mapping[str, Any], locale: str) -> dict[str, Any]:
         "updated_on": _date(row.get("updated_on")),
         "agency": {
             "name": shown(agency.get("name"), locale),
-            "address": agency.get("address"),
+            # Addresses are written in Vietnamese.
+            "address": Shown(agency.get("address") or "", None if locale == "vi" else "vi"),
             "phone": agency.get("phone"),
             "tel": tel_uri(agency.get("phone")),
             "hours": readable_hours(agency.get("opening_hours")),

@@ -420,7 +420,8 @@ async def test_life_events_for_businesses_and_residents(
     business = section(r.text, "business-title")
     citizen = section(r.text, "citizen-title")
     assert 'href="/life-events/mo-nha-hang"' in business and "Open a restaurant" in business
-    assert "3 procedures" in business and "23 working days" in business
+    assert "2 procedures you need, and 1 more if it applies to you." in business
+    assert "23 working days" in business and money(850_000, "en") in business
     assert 'href="/life-events/sinh-con"' in citizen and "mo-nha-hang" not in citizen
 
 
@@ -454,3 +455,14 @@ async def test_a_life_event_in_vietnamese_and_an_unknown_one(
     assert "Từ đăng ký đến khai trương." in html
     assert money(850_000, "vi") in section(html, "totals-title")
     assert (await client.get("/life-events/no-such-thing")).status_code == 404
+
+
+async def test_businesses_and_residents_are_led_to_the_procedures(
+    client: httpx.AsyncClient,
+) -> None:
+    for path in ("/businesses", "/residents"):
+        html = (await client.get(path)).text
+        main = html[html.index("<main") :]
+        assert 'href="/procedures"' in main and 'href="/life-events"' in main
+        nav = html[html.index('class="main-nav"') : html.index("<main")]
+        assert 'href="/procedures"' in nav

@@ -4,6 +4,7 @@
   "use strict";
   var button = document.getElementById("print-now");
   if (!button || typeof window.print !== "function") return;
-  button.hidden = false;
+  var holder = button.closest(".js-only");
+  if (holder) holder.hidden = false;
   button.addEventListener("click", function () { window.print(); });
 })();
