@@ -466,3 +466,15 @@ async def test_businesses_and_residents_are_led_to_the_procedures(
         assert 'href="/procedures"' in main and 'href="/life-events"' in main
         nav = html[html.index('class="main-nav"') : html.index("<main")]
         assert 'href="/procedures"' in nav
+
+
+async def test_a_second_visit_on_a_slow_link_costs_a_304(
+    client: httpx.AsyncClient, catalogue: None
+) -> None:
+    first = await client.get(f"/procedures/{HOUSEHOLD}")
+    tag = first.headers["etag"]
+    assert first.headers["cache-control"] == "private, no-cache"
+    again = await client.get(f"/procedures/{HOUSEHOLD}", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    other = await client.get(f"/procedures/{FOOD}", headers={"If-None-Match": tag})
+    assert other.status_code == 200
