@@ -184,6 +184,38 @@ PROTECTED: list[Endpoint] = [
     Endpoint("PATCH", "/api/v1/events/{event_code}", Role.staff, {"price_vnd": 10000}),
     Endpoint("POST", "/api/v1/events/{event_code}/retire", Role.staff),
     Endpoint("POST", "/api/v1/events/{event_code}/restore", Role.staff),
+    # Dossiers: {dossier_code} is a dossier of the acting staff member's department (phone
+    # ending 5678); the applicant's reads need a signed-in follower (others get 404).
+    Endpoint(
+        "POST",
+        "/api/v1/staff/dossiers",
+        Role.staff,
+        {"procedure_code": "{dossier_procedure_code}", "applicant_name": "Nguyễn Văn An"},
+    ),
+    Endpoint("GET", "/api/v1/staff/dossiers", Role.staff),
+    Endpoint("GET", "/api/v1/staff/dossiers/{dossier_code}", Role.staff),
+    Endpoint(
+        "POST",
+        "/api/v1/staff/dossiers/{dossier_code}/status",
+        Role.staff,
+        {"status": "in_processing"},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/staff/dossiers/{dossier_code}/notes",
+        Role.staff,
+        {"note": "Đã kiểm tra", "internal": True},
+    ),
+    Endpoint("GET", "/api/v1/me/dossiers", Role.citizen),
+    Endpoint("GET", "/api/v1/dossiers/{dossier_code}", Role.citizen),
+    Endpoint(
+        "POST",
+        "/api/v1/dossiers/follow",
+        Role.citizen,
+        {"code": "{dossier_code}", "phone_last4": "5678"},
+    ),
+    Endpoint("DELETE", "/api/v1/dossiers/{dossier_code}/follow", Role.citizen),
+    Endpoint("POST", "/api/v1/dossiers/{dossier_code}/rating", Role.citizen, {"score": 5}),
 ]
 
 # Only the person who made the report (signed in, or with its secret) may do these.
@@ -209,6 +241,10 @@ PUBLIC_WRITES = {
     ("POST", "/api/v1/devices"),
     ("POST", "/api/v1/devices/forget"),
     ("PUT", "/api/v1/devices/alert-areas"),
+    # Dossiers: the code and a second factor (phone digits or receipt PIN); throttled per
+    # address and per code; see tests/dossiers/test_lookup.py.
+    ("POST", "/api/v1/dossiers/lookup"),
+    ("POST", "/api/v1/dossiers/rate"),
 }
 
 ROLES: list[Role | None] = [None, Role.citizen, Role.staff, Role.manager, Role.admin]
@@ -267,7 +303,26 @@ async def _context(
         "contact_code": "no-such-contact",
         "guide_slug": "no-such-guide",
         "event_code": "no-such-event",
+        **await _dossier_of(session, department),
     }
+
+
+async def _dossier_of(session: AsyncSession, department: Any) -> dict[str, str]:
+    """A dossier of the department, for a procedure whose agency belongs to it."""
+    from tests.builders import create_dossier, create_procedure
+
+    procedure = await create_procedure(
+        session,
+        f"9.7{department.id:05d}",
+        agency={
+            "code": f"matrix-{department.code}",
+            "name": {"vi": "Cơ quan thử"},
+            "department_code": department.code,
+        },
+    )
+    done = await create_dossier(session, procedure, phone="0912345678")
+    await session.commit()
+    return {"dossier_code": done.dossier.code, "dossier_procedure_code": procedure.code}
 
 
 async def _place_of(session: AsyncSession, department: Any) -> str:
