@@ -82,6 +82,11 @@ TAGS = [
         "description": "Emergency numbers, hotlines, tourist information and guide pages.",
     },
     {
+        "name": "procedures",
+        "description": "Administrative procedures: search (accents and typos tolerated), "
+        "checklists with documents, fees and time, life events; staff changes.",
+    },
+    {
         "name": "dossiers",
         "description": "Tracking a dossier (hồ sơ) by its code and a second factor; following "
         "and rating it.",
@@ -126,6 +131,7 @@ def _routers(app: FastAPI) -> None:
     from app.practical import pages as practical_pages
     from app.preferences import api as preferences_api
     from app.preferences import pages as preferences_pages
+    from app.procedures import api as procedures_api
     from app.reports import api as reports_api
     from app.reports import pages as reports_pages
     from app.web import pages as web_pages
@@ -155,6 +161,7 @@ def _routers(app: FastAPI) -> None:
     app.include_router(events_staff_pages.router)
     app.include_router(practical_api.router)
     app.include_router(practical_pages.router)
+    app.include_router(procedures_api.router)
     app.include_router(dossiers_api.router)
     app.include_router(dossiers_api.staff_router)
     app.include_router(open311_api.router)
@@ -241,10 +248,13 @@ def create_app(settings: Settings | None = None, *, engine_kwargs: dict | None =
 
     # Added innermost first: the last one added sees the request first.
     from app.places.api import PUBLIC_CACHED_PATHS as PLACES_CACHED
+    from app.procedures.api import PUBLIC_CACHED_PATHS as PROCEDURES_CACHED
     from app.reports.api import PUBLIC_CACHED_PATHS as REPORTS_CACHED
 
     app.add_middleware(
-        PublicCacheMiddleware, cache=app.state.cache, paths=REPORTS_CACHED | PLACES_CACHED
+        PublicCacheMiddleware,
+        cache=app.state.cache,
+        paths=REPORTS_CACHED | PLACES_CACHED | PROCEDURES_CACHED,
     )
     app.add_middleware(RateLimitMiddleware, limiter=app.state.limiter, settings=settings)
     app.add_middleware(

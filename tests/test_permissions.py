@@ -23,6 +23,9 @@ class Endpoint:
     json: dict[str, Any] | None = field(default=None, hash=False)
 
 
+# The procedure the role matrix's procedure and life-event endpoints address (see _context).
+MATRIX_PROCEDURE = "9.990001"
+
 PROTECTED: list[Endpoint] = [
     Endpoint("GET", "/api/v1/me", Role.citizen),
     Endpoint("PATCH", "/api/v1/me", Role.citizen, {"locale": "en"}),
@@ -184,6 +187,36 @@ PROTECTED: list[Endpoint] = [
     Endpoint("PATCH", "/api/v1/events/{event_code}", Role.staff, {"price_vnd": 10000}),
     Endpoint("POST", "/api/v1/events/{event_code}/retire", Role.staff),
     Endpoint("POST", "/api/v1/events/{event_code}/restore", Role.staff),
+    # Procedures: {procedure_code}'s agency belongs to the acting staff member's department.
+    Endpoint(
+        "PUT",
+        "/api/v1/procedures/{procedure_code}",
+        Role.staff,
+        {
+            "code": "{procedure_code}",
+            "name": {"vi": "Thủ tục thử"},
+            "field": {"code": "business-registration"},
+            "agency": {"code": "matrix-agency"},
+            "level": "commune",
+            "online": "none",
+            "channels": ["in_person"],
+            "steps": [{"vi": "Nộp hồ sơ"}],
+            "processing_days": 3,
+        },
+    ),
+    Endpoint("POST", "/api/v1/procedures/{procedure_code}/retire", Role.staff),
+    Endpoint("POST", "/api/v1/procedures/{procedure_code}/restore", Role.staff),
+    Endpoint("GET", "/api/v1/procedures/{procedure_code}/history", Role.staff),
+    Endpoint(
+        "PUT",
+        "/api/v1/life-events/{life_event_slug}",
+        Role.manager,
+        {
+            "slug": "{life_event_slug}",
+            "name": {"vi": "Việc thử"},
+            "steps": [{"procedure": MATRIX_PROCEDURE}],
+        },
+    ),
     # Dossiers: {dossier_code} is a dossier of the acting staff member's department (phone
     # ending 5678); the applicant's reads need a signed-in follower (others get 404).
     Endpoint(
@@ -303,6 +336,8 @@ async def _context(
         "contact_code": "no-such-contact",
         "guide_slug": "no-such-guide",
         "event_code": "no-such-event",
+        "procedure_code": await _procedure_of(session, department),
+        "life_event_slug": "matrix-life-event",
         **await _dossier_of(session, department),
     }
 
@@ -341,6 +376,17 @@ async def _place_of(session: AsyncSession, department: Any) -> str:
     )
     await session.commit()
     return code
+
+
+async def _procedure_of(session: AsyncSession, department: Any) -> str:
+    from tests.builders import create_procedure
+
+    agency = {"code": "matrix-agency", "name": {"vi": "Cơ quan thử"}}
+    await create_procedure(
+        session, MATRIX_PROCEDURE, agency=agency | {"department_code": department.code}
+    )
+    await session.commit()
+    return MATRIX_PROCEDURE
 
 
 def _fill(body: dict[str, Any] | None, values: dict[str, str]) -> dict[str, Any] | None:
