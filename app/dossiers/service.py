@@ -535,11 +535,13 @@ async def change_status(
         raise Forbidden(_("This dossier belongs to another department."))
     current = Status(dossier.status)
     if to not in TRANSITIONS[current]:
+        from app.dossiers.views import status_label  # views build on this module
+
         raise InvalidTransition(
             _(
-                "A dossier that is %(current)s cannot become %(target)s.",
-                current=current.value,
-                target=to.value,
+                "A dossier that is “%(current)s” cannot become “%(target)s”.",
+                current=status_label(current.value),
+                target=status_label(to.value),
             ),
             allowed=[s.value for s in next_statuses(dossier)],
         )
