@@ -574,13 +574,14 @@ async def change_status(
         dossier.due_at = None
         dossier.paused_at = now
         dossier.missing = items
-    elif current is Status.needs_supplement and to is Status.supplement_received:
-        remaining = dossier.remaining_working_days or 0
-        calendar = await calendar_for(session, now, days=remaining, time_zone=time_zone)
-        dossier.due_at = calendar.add_working_days(now, remaining)
-        dossier.paused_at = None
-        dossier.remaining_working_days = None
-        dossier.missing = []
+    elif current is Status.needs_supplement:
+        dossier.missing = []  # the history keeps what was asked for
+        if to is Status.supplement_received:
+            remaining = dossier.remaining_working_days or 0
+            calendar = await calendar_for(session, now, days=remaining, time_zone=time_zone)
+            dossier.due_at = calendar.add_working_days(now, remaining)
+            dossier.paused_at = None
+            dossier.remaining_working_days = None
     if to is Status.completed:
         dossier.completed_at = now
     if to is Status.result_returned:

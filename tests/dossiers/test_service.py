@@ -260,6 +260,29 @@ async def test_a_pause_after_the_due_day_resumes_with_nothing_left(
     assert dossier.due_at == due(date(2026, 12, 14))  # a Saturday: the next working day's end
 
 
+async def test_refusing_a_paused_dossier_stops_it_without_missing_items(
+    session: AsyncSession,
+) -> None:
+    _department, procedure, staff = await setup(session, days=1)
+    dossier = (await register(session, procedure, local(2026, 12, 7))).dossier
+    await service.change_status(
+        session,
+        staff,
+        dossier,
+        Status.needs_supplement,
+        missing=["Tờ khai"],
+        now=local(2026, 12, 8),
+    )
+    await service.change_status(
+        session, staff, dossier, Status.rejected, note="Quá hạn bổ sung", now=local(2027, 1, 8)
+    )
+    assert dossier.missing == [] and dossier.closed_at == local(2027, 1, 8)
+    late = await service.lateness_of(session, [dossier], now=local(2027, 2, 1))
+    assert late[dossier.id] == service.Lateness()
+    view = await views.applicant_view(session, dossier, "en", now=local(2027, 2, 1))
+    assert [e["missing"] for e in view["history"]] == [[], ["Tờ khai"], []]
+
+
 async def test_vietnam_cultural_day_is_skipped(session: AsyncSession) -> None:
     _department, procedure, _staff = await setup(session, days=1)
     dossier = (await register(session, procedure, local(2026, 11, 23))).dossier  # Monday
