@@ -503,6 +503,149 @@ def import_places(
         raise typer.Exit(2)
 
 
+def _transfer_format(value: str | None, name: str) -> Any:
+    from app.procedures import transfer
+
+    fmt = value or transfer.format_of(name)
+    if fmt not in transfer.FORMATS:
+        raise typer.BadParameter(
+            "give json or csv (the file's name does not say which)", param_hint="--format"
+        )
+    return fmt
+
+
+@app.command("import-procedures")
+def import_procedures(
+    file: Annotated[Path, typer.Argument(help="JSON or CSV file of procedures")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="json or csv (default: from the file's extension)"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read and check everything, save nothing")
+    ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Write every skipped record (kind, where, code, reason) as CSV"),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Procedures per committed batch", min=1)] = 200,
+) -> None:
+    """Import procedures (and, from JSON, life events) into the catalogue. Records are matched
+    by code: running the same file again changes nothing."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.table import Table
+
+    from app.procedures import transfer
+
+    kind = _transfer_format(fmt, file.name)
+    options = transfer.Options(dry_run=dry_run, batch_size=batch_size)
+    try:
+        stream = file.open("rb")
+        total = os.fstat(stream.fileno()).st_size
+        report_file = report.open("w", encoding="utf-8", newline="") if report else None
+    except OSError as exc:
+        err.print(f"[red]Cannot read {file}:[/red] {exc.strerror or exc}", highlight=False)
+        raise typer.Exit(2) from exc
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+    task = progress.add_task("Importing", total=total)
+
+    def advance(summary: transfer.Summary) -> None:
+        read = summary.procedures.total + summary.life_events.total
+        progress.update(task, completed=stream.tell(), description=f"Importing: {read} records")
+
+    async def run(session: Any, _hasher: Any, _settings: Any) -> transfer.Summary:
+        return await transfer.import_catalogue(
+            session, stream, kind, options, progress=advance, report=report_file
+        )
+
+    try:
+        with stream, report_file or contextlib.nullcontext(), progress:
+            summary = asyncio.run(_with_session(run))
+    except transfer.NotCatalogue as exc:
+        err.print(f"[red]Cannot import {file}:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+
+    done = "Checked" if dry_run else "Imported"
+    dry = " Dry run: nothing was saved." if dry_run else ""
+    console.print(f"{done} {file} ({kind.upper()}).{dry}", markup=False, soft_wrap=True)
+    table = Table("Records", "procedures", "life events")
+    for label in ("created", "updated", "unchanged", "skipped"):
+        table.add_row(
+            label,
+            str(getattr(summary.procedures, label)),
+            str(getattr(summary.life_events, label)),
+        )
+    console.print(table)
+    if summary.skips:
+        console.print("Skipped:")
+        for skip in summary.skips:
+            console.print(
+                f"  {skip.where:<24} {skip.code:<12} {skip.reason}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+        hidden = summary.procedures.skipped + summary.life_events.skipped - len(summary.skips)
+        if hidden and report:
+            console.print(f"  … and {hidden} more: all are in {report}.", markup=False)
+        elif hidden:
+            console.print(f"  … and {hidden} more: --report FILE lists them all.", markup=False)
+    if summary.broken:
+        err.print(f"[red]Stopped:[/red] {summary.broken}", highlight=False)
+        raise typer.Exit(2)
+
+
+@app.command("export-procedures")
+def export_procedures(
+    file: Annotated[str, typer.Argument(help="File to write, or - for standard output")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="json or csv (default: from the file's extension)"),
+    ] = None,
+    include_retired: Annotated[
+        bool, typer.Option("--include-retired", help="Also the retired procedures")
+    ] = False,
+) -> None:
+    """Export the catalogue in the format import-procedures reads (JSON: procedures and life
+    events; CSV: procedures), streamed."""
+    import sys
+
+    from app.procedures import transfer
+
+    kind = _transfer_format(fmt, "" if file == "-" else file)
+    try:
+        out = (
+            contextlib.nullcontext(sys.stdout)
+            if file == "-"
+            else open(file, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        )
+    except OSError as exc:
+        err.print(f"[red]Cannot write {file}:[/red] {exc.strerror or exc}", highlight=False)
+        raise typer.Exit(2) from exc
+
+    async def run(session: Any, _hasher: Any, _settings: Any) -> None:
+        async for chunk in transfer.export(session, kind, include_retired=include_retired):
+            target.write(chunk)
+
+    with out as target:
+        asyncio.run(_with_session(run))
+    if file != "-":
+        err.print(f"Exported the catalogue to {file} ({kind.upper()}).", markup=False)
+
+
 def main() -> None:
     os.environ.setdefault("PYTHONUTF8", "1")
     app()

@@ -9,16 +9,16 @@ that loads only the catalogue) the links are left out rather than failing."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.org.models import Department
 from app.places.models import Place
-from app.procedures import service
+from app.procedures import service, transfer
 from app.procedures.models import LifeEvent, Procedure
 from app.procedures.schemas import LifeEventIn, ProcedureIn
 
@@ -26,10 +26,18 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "demo" / "data" / "procedur
 
 
 def read_catalogue() -> tuple[list[ProcedureIn], list[LifeEventIn]]:
-    """Every demo procedure and life event, validated as an import would validate them."""
-    data: dict[str, Any] = json.loads(DATA_FILE.read_text(encoding="utf-8"))
-    procedures = [ProcedureIn.model_validate(item) for item in data["procedures"]]
-    events = [LifeEventIn.model_validate(item) for item in data["life_events"]]
+    """Every demo procedure and life event, read and validated as an import reads them."""
+    procedures: list[ProcedureIn] = []
+    events: list[LifeEventIn] = []
+    with DATA_FILE.open("rb") as stream:
+        for raw in transfer.read_json(stream):
+            try:
+                if raw.kind == "procedure":
+                    procedures.append(ProcedureIn.model_validate(raw.value))
+                else:
+                    events.append(LifeEventIn.model_validate(raw.value))
+            except ValidationError as exc:
+                raise ValueError(f"{DATA_FILE.name}, {raw.where}: {transfer.reasons(exc)}") from exc
     return procedures, events
 
 
