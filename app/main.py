@@ -132,7 +132,9 @@ def _routers(app: FastAPI) -> None:
     from app.preferences import api as preferences_api
     from app.preferences import pages as preferences_pages
     from app.procedures import api as procedures_api
+    from app.procedures import forms as procedures_forms
     from app.procedures import pages as procedures_pages
+    from app.procedures import transfer_api as procedures_transfer_api
     from app.reports import api as reports_api
     from app.reports import pages as reports_pages
     from app.web import pages as web_pages
@@ -162,6 +164,9 @@ def _routers(app: FastAPI) -> None:
     app.include_router(events_staff_pages.router)
     app.include_router(practical_api.router)
     app.include_router(practical_pages.router)
+    # Before the procedures API: /procedures/export is not a procedure's code.
+    app.include_router(procedures_transfer_api.router)
+    app.include_router(procedures_forms.router)
     app.include_router(procedures_pages.router)
     app.include_router(procedures_api.router)
     app.include_router(dossiers_api.router)

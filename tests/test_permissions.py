@@ -207,6 +207,10 @@ PROTECTED: list[Endpoint] = [
     Endpoint("POST", "/api/v1/procedures/{procedure_code}/retire", Role.staff),
     Endpoint("POST", "/api/v1/procedures/{procedure_code}/restore", Role.staff),
     Endpoint("GET", "/api/v1/procedures/{procedure_code}/history", Role.staff),
+    # Form templates: the upload is refused as a bad request once the role is checked;
+    # {form_id} does not exist.
+    Endpoint("POST", "/api/v1/procedures/{procedure_code}/forms", Role.staff),
+    Endpoint("DELETE", "/api/v1/procedure-forms/{form_id}", Role.staff),
     Endpoint(
         "PUT",
         "/api/v1/life-events/{life_event_slug}",
@@ -338,6 +342,7 @@ async def _context(
         "event_code": "no-such-event",
         "procedure_code": await _procedure_of(session, department),
         "life_event_slug": "matrix-life-event",
+        "form_id": "2147483647",
         **await _dossier_of(session, department),
     }
 
