@@ -1,12 +1,14 @@
 """Every query of the procedure catalogue. The hot read (search) is Core statements, built once
-per shape of filters and reused with bind parameters, answered by each database's text index:
+per shape of filters and query and reused with bind parameters, matched by each database's text
+index:
 
 - PostgreSQL: the weighted tsvector expression of the GIN index ix_procedure_search (names A,
-  the field B, everything else C; migration 0008), ranked by ts_rank.
-- SQLite: the FTS5 table procedure_fts, ranked by bm25 with column weights 10, 4 and 1.
+  the field B, everything else C; migration 0008), `@@` a tsquery;
+- SQLite: the FTS5 table procedure_fts, MATCH, with bm25 (column weights 10, 4 and 1).
 
 A query is folded (accents, đ, case) into words; every word must match and the last one also as
-a prefix, since people stop typing early. When nothing matches, the search relaxes step by step
+a prefix, since people stop typing early. Common abbreviations (tnhh, gcn, attp …) match as
+themselves or as the words they stand for. When nothing matches, the search relaxes step by step
 and says so:
 
 1. typos: a word of 4 letters or more that is not in the vocabulary (procedure_term) is replaced
@@ -17,10 +19,14 @@ and says so:
 3. any of the words of 3 letters or more (OR), with the corrections: `Found.partial` is True, so
    a page can say that not every word was found.
 
-The first window of candidates in the database's order is then re-ranked in Python (more query
-words in a name, then the name with fewer other words, then the whole phrase in a name, then
-the database's rank), so both databases give the same first results. A query that is exactly a
-procedure's code puts that procedure first.
+Ranking: the database orders the matches by how many of the query's words the name holds, then
+the field, then the shorter name (the same SQL on both databases; bm25's idf makes words found in
+every procedure, like "ho" of hồ sơ, weigh nothing, and ts_rank over every match would read all
+their texts again). The first RERANK_WINDOW are then re-ranked in Python: more query words in a
+name (in any of its languages, English words by their stem), then the name with fewer other
+words, then the whole phrase in it, then the field, then the database's rank (bm25 over the three
+columns; ts_rank over the name and field parts). Both databases give the same first results. A
+query that is exactly a procedure's code puts that procedure first.
 """
 
 from __future__ import annotations
@@ -39,10 +45,15 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Text,
+    and_,
     bindparam,
+    case,
     column,
     func,
+    literal,
     literal_column,
+    or_,
     select,
     table,
     text,
@@ -98,11 +109,16 @@ PG_VECTOR = (
     " || setweight(to_tsvector('simple', procedure.search_field), 'B')"
     " || setweight(to_tsvector('simple', procedure.search_body), 'C'))"
 )
+# The name and field parts of it, ranked for the window of candidates (see _matching).
+PG_WINDOW_VECTOR = (
+    "(setweight(to_tsvector('simple', w.search_name), 'A')"
+    " || setweight(to_tsvector('simple', w.search_field), 'B'))"
+)
 SQLITE_RANK = "bm25(procedure_fts, 10.0, 4.0, 1.0)"
 _FTS = table("procedure_fts", column("rowid"))
 
 # Candidates re-ranked in Python; beyond them the database's order stands (pages stay stable).
-RERANK_WINDOW = 200
+RERANK_WINDOW = 100
 MAX_TERMS = 12
 # Typo correction: words at least this long are corrected; longer ones allow two edits.
 CORRECT_MIN_LENGTH = 4
@@ -212,27 +228,111 @@ def _page(stmt: Select[Any]) -> Select[Any]:
     return stmt.limit(bindparam("page", type_=Integer)).offset(bindparam("skip", type_=Integer))
 
 
-@lru_cache(maxsize=128)
-def _matching(dialect: str, shape: _Shape) -> Select[Any]:
-    """Live procedures matching the text query, best first in the database's own rank."""
+# How the words of an attempt look for themselves in a key: per query word, per alternative,
+# "e" (a whole word), "p" (the start of a word) or the number of words of an abbreviation.
+PlanShape = tuple[tuple[str, ...], ...]
+
+
+def _plan_shape(plan: _Plan) -> PlanShape:
+    return tuple(
+        tuple(str(len(a.split())) if " " in a else ("p" if plan.prefix(i) else "e") for a in alts)
+        for i, alts in enumerate(plan.alternatives)
+    )
+
+
+def _needles(plan: _Plan) -> dict[str, str]:
+    """The bind parameters of _hits: ' word ' or ' word,' for a whole word (folded keys keep
+    their commas), ' word' for the start of a word."""
+    out: dict[str, str] = {}
+
+    def whole(name: str, word: str) -> None:
+        out[name], out[name + "c"] = f" {word} ", f" {word},"
+
+    for i, alts in enumerate(plan.alternatives):
+        for j, a in enumerate(alts):
+            if " " in a:
+                for k, w in enumerate(a.split()):
+                    whole(f"w{i}_{j}_{k}", w)
+            elif plan.prefix(i):
+                out[f"w{i}_{j}"] = f" {a}"
+            else:
+                whole(f"w{i}_{j}", a)
+    return out
+
+
+def _hits(dialect: str, column: Any, shape: PlanShape) -> Any:
+    """How many of the query's words a key holds as words: the same in SQL on both databases
+    as the re-ranking's first measure in Python, so the window of candidates holds the
+    procedures whose names hold the words, however common the words (bm25's idf makes words
+    found everywhere, like "ho" of hồ sơ, count for nothing; ts_rank, which would read every
+    match's whole text again, is left for the window)."""
+    spaced = literal(" ", Text) + column + literal(" ", Text)
+    find = func.strpos if dialect == "postgresql" else func.instr
+
+    def has(name: str) -> Any:
+        return find(spaced, bindparam(name, type_=String)) > 0
+
+    def whole(name: str) -> Any:
+        return or_(has(name), has(name + "c"))
+
+    total: Any = literal(0, Integer)
+    for i, kinds in enumerate(shape):
+        options = []
+        for j, kind in enumerate(kinds):
+            if kind.isdigit():
+                options.append(and_(*(whole(f"w{i}_{j}_{k}") for k in range(int(kind)))))
+            else:
+                options.append(has(f"w{i}_{j}") if kind == "p" else whole(f"w{i}_{j}"))
+        total = total + case((or_(*options), 1), else_=0)
+    return total
+
+
+@lru_cache(maxsize=512)
+def _matching(dialect: str, shape: _Shape, plan_shape: PlanShape) -> Select[Any]:
+    """Live procedures matching the text query, those holding more of the query's words in
+    their names first, then in their fields, then shorter names; each with the database's own
+    rank (for the final tie-break) and the number of matches (count over the whole match)."""
+    name_hits = _hits(dialect, procedure.c.search_name, plan_shape).label("name_hits")
+    field_hits = _hits(dialect, procedure.c.search_field, plan_shape).label("field_hits")
+    total = func.count().over().label("full_count")
+    order = (name_hits.desc(), field_hits.desc(), func.length(procedure.c.search_name))
     if dialect == "postgresql":
+        # ts_rank builds the vector again from the text (the index does not keep it): only for
+        # the window, and of the name and field parts, which are short. Over the whole index
+        # expression it cost 24 ms for a window of 200 at 20,000 procedures (bodies of 1-2 kB),
+        # ten times the search itself; the body still decides what matches.
         vector, query = _pg_match()
-        rank = func.ts_rank(vector, query)
-        stmt = (
-            select(*LIST_COLUMNS, rank.label("rank"))
-            .select_from(_joined(procedure))
-            .where(vector.op("@@")(query))
-            .order_by(rank.desc(), procedure.c.id)
+        keys = (procedure.c.search_name, procedure.c.search_field)
+        inner = (
+            _page(
+                _where(
+                    select(*LIST_COLUMNS, *keys, name_hits, field_hits, total)
+                    .select_from(_joined(procedure))
+                    .where(vector.op("@@")(query)),
+                    shape,
+                ).order_by(*order, procedure.c.id)
+            )
+        ).subquery("w")
+        _vector, window_query = _pg_match()
+        rank = func.ts_rank(literal_column(PG_WINDOW_VECTOR), window_query).label("rank")
+        wanted = [inner.c[c.key] for c in LIST_COLUMNS]
+        extra = [inner.c.name_hits, inner.c.field_hits, inner.c.full_count]
+        return select(*wanted, *extra, rank).order_by(
+            inner.c.name_hits.desc(),
+            inner.c.field_hits.desc(),
+            func.length(inner.c.search_name),
+            inner.c.id,
         )
-    else:
-        bm25: Any = literal_column(SQLITE_RANK)
-        stmt = (
-            select(*LIST_COLUMNS, bm25.label("rank"))
-            .select_from(_joined(_FTS.join(procedure, procedure.c.id == _FTS.c.rowid)))
-            .where(text("procedure_fts MATCH :fts"))
-            .order_by(bm25, procedure.c.id)
-        )
-    return _page(_where(stmt, shape))
+    hit = (
+        select(literal_column("rowid").label("id"), literal_column(SQLITE_RANK).label("rank"))
+        .select_from(text("procedure_fts"))
+        .where(text("procedure_fts MATCH :fts"))
+        .subquery("hit")
+    )
+    stmt = select(*LIST_COLUMNS, hit.c.rank, name_hits, field_hits, total).select_from(
+        _joined(hit.join(procedure, procedure.c.id == hit.c.id))
+    )
+    return _page(_where(stmt, shape).order_by(*order, procedure.c.id))
 
 
 @lru_cache(maxsize=128)
@@ -481,61 +581,98 @@ def _common_prefix(a: str, b: str) -> int:
     return n
 
 
-def _same_word(word: str, alternative: str, prefix: bool) -> bool:
-    if word == alternative or (prefix and word.startswith(alternative)):
-        return True
+def _same_stem(word: str, other: str) -> bool:
     return (
         len(word) >= STEM_MIN_WORD
-        and len(alternative) >= STEM_MIN_WORD
-        and word[:STEM_LENGTH] == alternative[:STEM_LENGTH]
-        and _common_prefix(word, alternative) > min(len(word), len(alternative)) // 2
+        and len(other) >= STEM_MIN_WORD
+        and word[:STEM_LENGTH] == other[:STEM_LENGTH]
+        and _common_prefix(word, other) > min(len(word), len(other)) // 2
     )
 
 
-def _found_at(words: tuple[str, ...], alternatives: tuple[str, ...], prefix: bool) -> set[int]:
-    """Where in a name's words a query word (any of its alternatives) is."""
-    found: set[int] = set()
-    for a in alternatives:
-        if " " in a:  # an abbreviation's words: all of them, anywhere
-            parts = a.split()
-            if all(w in words for w in parts):
-                found.update(words.index(w) for w in parts)
-        else:
-            found.update(n for n, w in enumerate(words) if _same_word(w, a, prefix))
-    return found
+@dataclass(frozen=True)
+class _Name:
+    """A name split once: its words, as a set, how often each occurs, and joined."""
+
+    words: frozenset[str]
+    counts: dict[str, int]
+    length: int
+    joined: str
 
 
-def _name_score(
-    names: dict[str, str] | None, plan: _Plan, phrases: Sequence[str]
-) -> tuple[int, int, int]:
-    """(query words found in a name, minus the name's other words, the whole phrase in it),
-    the best over the name's languages."""
-    best = (0, -1_000, 0)
-    for name in (names or {}).values():
-        words = _words(name)
-        if not words:
-            continue
-        used: set[int] = set()
-        hits = 0
+@lru_cache(maxsize=65_536)
+def _name(text: str) -> _Name:
+    words = _split(text)
+    counts: dict[str, int] = {}
+    for w in words:
+        counts[w] = counts.get(w, 0) + 1
+    return _Name(frozenset(words), counts, len(words), " " + " ".join(words))
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """One query word as the re-ranking looks for it in names."""
+
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]  # when it may be the start of a word
+    stems: tuple[str, ...]  # long words, matched to words of the same stem
+    groups: tuple[frozenset[str], ...]  # an abbreviation's words, all needed
+
+
+class _Scorer:
+    """Scores names against one attempt's words: (query words found in the name, minus the
+    name's other words, the whole phrase in it), the best over the name's languages."""
+
+    def __init__(self, plan: _Plan, phrases: Sequence[str]) -> None:
+        self.wanted = []
         for i, alts in enumerate(plan.alternatives):
-            matched = _found_at(words, alts, plan.prefix(i))
-            if matched:
-                hits += 1
-                used.update(matched)
-        joined = " " + " ".join(words)
-        phrase = any(" " + p in joined for p in phrases)
-        score = (hits, len(used) - len(words), int(phrase))
-        best = max(best, score)
-    return best
+            singles = tuple(a for a in alts if " " not in a)
+            self.wanted.append(
+                _Wanted(
+                    frozenset(singles),
+                    singles if plan.prefix(i) else (),
+                    tuple(a for a in singles if len(a) >= STEM_MIN_WORD),
+                    tuple(frozenset(a.split()) for a in alts if " " in a),
+                )
+            )
+        self.phrases = tuple(" " + p for p in phrases if p)
+
+    def __call__(self, names: dict[str, str] | None) -> tuple[int, int, int]:
+        best = (0, -1_000, 0)
+        for value in (names or {}).values():
+            name = _name(value)
+            if not name.length:
+                continue
+            hits = 0
+            matched: set[str] = set()
+            for wanted in self.wanted:
+                found = set(wanted.exact & name.words)
+                if wanted.prefixes:
+                    found.update(w for w in name.words if w.startswith(wanted.prefixes))
+                if wanted.stems:
+                    found.update(
+                        w for w in name.words if any(_same_stem(w, s) for s in wanted.stems)
+                    )
+                for group in wanted.groups:
+                    if group <= name.words:
+                        found |= group
+                if found:
+                    hits += 1
+                    matched |= found
+            used = sum(name.counts[w] for w in matched)
+            phrase = any(p in name.joined for p in self.phrases)
+            best = max(best, (hits, used - name.length, int(phrase)))
+        return best
 
 
 def _rerank(
     rows: list[dict[str, Any]], plan: _Plan, phrases: Sequence[str], sign: int
 ) -> list[dict[str, Any]]:
+    score = _Scorer(plan, phrases)
     head = rows[:RERANK_WINDOW]
     head.sort(key=lambda r: r["code"])
     head.sort(
-        key=lambda r: (*_name_score(r["name"], plan, phrases), sign * float(r["rank"] or 0)),
+        key=lambda r: (*score(r["name"]), r["field_hits"], sign * float(r["rank"] or 0)),
         reverse=True,
     )
     return head + rows[RERANK_WINDOW:]
@@ -561,21 +698,19 @@ async def _run_plan(
     match = {"tsquery": _pg_tsquery(plan)} if dialect == "postgresql" else {}
     if dialect != "postgresql":
         match = {"fts": _sqlite_match(plan)}
-    stmt = _matching(dialect, shape)
+    stmt = _matching(dialect, shape, _plan_shape(plan))
     if offset >= RERANK_WINDOW:
         wanted, skip = limit, offset
     else:
         wanted, skip = max(RERANK_WINDOW, offset + limit), 0
-    result = await session.execute(stmt, {**params, **match, "page": wanted, "skip": skip})
-    rows = [dict(r) for r in result.mappings()]
-    if skip == 0 and len(rows) < wanted:
-        total = len(rows)
+    values = {**params, **match, **_needles(plan), "page": wanted, "skip": skip}
+    rows = [dict(r) for r in (await session.execute(stmt, values)).mappings()]
+    if rows:
+        total = int(rows[0]["full_count"])
     else:
         counted = await session.scalar(_matching_count(dialect, shape), {**params, **match})
         total = int(counted or 0)
-    if not rows:
-        return [], total
-    if skip == 0:
+    if rows and skip == 0:
         sign = 1 if dialect == "postgresql" else -1
         phrases = {" ".join(a[0] for a in plan.alternatives)}
         phrases.add(" ".join(a[-1] for a in plan.alternatives))
