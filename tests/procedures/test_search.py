@@ -187,3 +187,34 @@ async def test_a_word_added_to_the_catalogue_is_corrected_to_at_once(
     found = await repository.search(catalogue, Filters(query="xylophonsts"), limit=5)
     assert found.items[0]["code"] == "9.000001"
     assert found.corrected == "xylophonists"
+
+
+async def test_a_name_holding_every_word_beats_many_that_repeat_some(
+    session: AsyncSession,
+) -> None:
+    # More near-misses than the re-ranking window, each saying "kinh doanh" twice in its name
+    # and "đăng ký" only in its steps, among procedures that all say "đăng ký" and "hồ sơ":
+    # those words then weigh nothing in bm25 (idf), and a text rank alone puts the near-misses
+    # first and the one procedure named with every word outside the window.
+    for n in range(repository.RERANK_WINDOW + 20):
+        await create_procedure(
+            session,
+            f"9.1{n:05d}",
+            name={"vi": f"Đăng ký hồ sơ số {n}"},
+            field={"code": "civil", "name": {"vi": "Hộ tịch"}},
+            applicants={},
+            documents=[],
+            result={},
+        )
+    verbs = ["Điều chỉnh", "Công nhận", "Thu hồi", "Gia hạn", "Xác nhận", "Chấp thuận"]
+    for n in range(repository.RERANK_WINDOW + 10):
+        await create_procedure(
+            session,
+            f"9.2{n:05d}",
+            name={"vi": f"{verbs[n % 6]} địa điểm kinh doanh của hộ kinh doanh số {n}"},
+            steps=[{"vi": "Đăng ký hồ sơ tại Bộ phận một cửa"}],
+        )
+    await create_procedure(session, HOUSEHOLD_BUSINESS)
+    found = await repository.search(session, Filters(query="dang ky ho kinh doanh"), limit=5)
+    assert found.total == repository.RERANK_WINDOW + 11
+    assert found.items[0]["code"] == HOUSEHOLD_BUSINESS
