@@ -13,7 +13,8 @@ Formats
 Every record is validated as the API validates it; a bad one is skipped with its place in the
 file and a readable reason, the good ones are upserted by code (app.procedures.service) a batch
 per transaction, so a second run of the same file changes nothing. Life events are saved after
-every procedure of the file, since their steps name procedures."""
+every procedure of the file, since their steps name procedures (they are held until then: a
+catalogue has a handful)."""
 
 from __future__ import annotations
 
