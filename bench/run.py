@@ -102,6 +102,18 @@ SCENARIOS: list[Scenario] = [
         note="public reports near a point (bounding box), 20 per page",
     ),
     Scenario(
+        "procedures-search",
+        "/api/v1/procedures?q=dang+ky+ho+kinh+doanh",
+        target=0.40,
+        note="procedure search, the same words asked by everyone: the shared response cache "
+        "answers (bench/procedures.py measures distinct queries over 20,000 procedures)",
+    ),
+    Scenario(
+        "procedure-checklist",
+        "/api/v1/procedures/2.000720",
+        note="one procedure's whole checklist (three queries, no response cache; ETag)",
+    ),
+    Scenario(
         "login",
         "/api/v1/auth/token",
         method="POST",
