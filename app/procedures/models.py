@@ -141,6 +141,8 @@ class ProcedureForm(IdMixin, Base):
     """A form template (mẫu đơn, tờ khai) uploaded by staff, served for download."""
 
     __tablename__ = "procedure_form"
+    # Never reuse the id of a deleted form: its download URL is cached as immutable for a year.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     procedure_id: Mapped[int] = mapped_column(
         ForeignKey("procedure.id", ondelete="CASCADE"), index=True

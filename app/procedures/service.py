@@ -311,7 +311,7 @@ async def life_event_steps(
         .where(LifeEventStep.life_event_id == event.id, Procedure.retired_at.is_(None))
         .order_by(LifeEventStep.position)
     )
-    return [(step, procedure) for step, procedure in rows.tuples()]
+    return [(row[0], row[1]) for row in rows]
 
 
 async def life_events(session: AsyncSession) -> list[LifeEvent]:

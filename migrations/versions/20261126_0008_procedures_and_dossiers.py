@@ -324,6 +324,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_procedure_form")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("procedure_form", schema=None) as batch_op:
         batch_op.create_index(
