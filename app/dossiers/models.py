@@ -104,6 +104,8 @@ class Dossier(IdMixin, TimestampMixin, Base):
     channel: Mapped[str] = mapped_column(String(10), default=Channel.in_person.value)
     applicant_kind: Mapped[str] = mapped_column(String(10))
     applicant_name: Mapped[str] = mapped_column(String(200))
+    # The name accent-folded (app.kit.text.fold), so staff find "Nguyễn Văn Đức" by "nguyen van duc".
+    applicant_key: Mapped[str] = mapped_column(String(200), default="")
     tax_code: Mapped[str | None] = mapped_column(String(14))  # businesses: 10 or 13 digits
     phone: Mapped[str | None] = mapped_column(String(20))
     # The second factor of a lookup: the last four digits of the phone, and a receipt PIN

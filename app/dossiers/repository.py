@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.models import User
 from app.dossiers.models import RUNNING, Dossier, DossierEvent, DossierFollower
+from app.kit.text import fold
 from app.org.models import Department
 from app.procedures.models import Agency, Procedure
 
@@ -167,7 +168,7 @@ def _scoped(stmt: _S, scope: Scope) -> _S:
         stmt = stmt.where(
             or_(
                 Dossier.code.ilike(like, escape="\\"),
-                Dossier.applicant_name.ilike(like, escape="\\"),
+                Dossier.applicant_key.like(f"%{_escape(fold(words))}%", escape="\\"),
                 Dossier.tax_code.like(f"{_escape(words)}%", escape="\\"),
             )
         )

@@ -53,6 +53,7 @@ from app.inbox.models import Notification
 from app.kit.i18n import gettext as _
 from app.kit.langtext import pick
 from app.kit.ratelimit import Limiter, per_minute, per_window
+from app.kit.text import fold
 from app.org import repository as org_repo
 from app.procedures.models import Procedure
 from app.push import outbox
@@ -363,6 +364,7 @@ async def register(
         channel=data.channel.value,
         applicant_kind=data.applicant_kind.value,
         applicant_name=data.applicant_name,
+        applicant_key=fold(data.applicant_name),
         tax_code=data.tax_code,
         phone=data.phone,
         phone_last4=last4(data.phone),

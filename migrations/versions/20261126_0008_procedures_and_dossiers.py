@@ -198,6 +198,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=10), nullable=False),
         sa.Column("applicant_kind", sa.String(length=10), nullable=False),
         sa.Column("applicant_name", sa.String(length=200), nullable=False),
+        sa.Column("applicant_key", sa.String(length=200), nullable=False),
         sa.Column("tax_code", sa.String(length=14), nullable=True),
         sa.Column("phone", sa.String(length=20), nullable=True),
         sa.Column("phone_last4", sa.String(length=4), nullable=True),

@@ -277,6 +277,9 @@ async def test_staff_list_filters_counts_and_departments(
     assert [i["code"] for i in by_status["items"]] == [third]
     by_name = (await client.get(STAFF, headers=world.staff_headers, params={"q": "Bích"})).json()
     assert [i["code"] for i in by_name["items"]] == [first]
+    for typed in ("tran thi bich", "TRẦN THỊ", "thi bich"):  # without accents, any case
+        found = (await client.get(STAFF, headers=world.staff_headers, params={"q": typed})).json()
+        assert [i["code"] for i in found["items"]] == [first], typed
     by_tax = (await client.get(STAFF, headers=world.staff_headers, params={"q": "5200999"})).json()
     assert [i["code"] for i in by_tax["items"]] == [second]
     by_procedure = (
