@@ -367,16 +367,48 @@ def _matching_count(dialect: str, shape: _Shape) -> Select[Any]:
 
 @lru_cache(maxsize=64)
 def _browsing(shape: _Shape) -> Select[Any]:
-    """Without a query: by field (its position), then by name (folded, so both databases sort
-    alike and Đ sorts with D)."""
+    """One field's procedures by name (folded, so both databases sort alike and Đ sorts with
+    D), through ix_procedure_field_id_retired_at."""
     stmt = select(*LIST_COLUMNS).select_from(_joined(procedure))
-    order = (field_table.c.position, field_table.c.code, procedure.c.search_name, procedure.c.code)
-    return _page(_where(stmt, shape).order_by(*order))
+    stmt = _where(stmt, shape).where(procedure.c.field_id == bindparam("field_id", type_=Integer))
+    return _page(stmt.order_by(procedure.c.search_name, procedure.c.code))
 
 
 @lru_cache(maxsize=64)
-def _browsing_count(shape: _Shape) -> Select[Any]:
-    return _where(select(func.count()).select_from(procedure), shape)
+def _browsing_counts(shape: _Shape) -> Select[Any]:
+    """Live procedures per field, fields in their order (position, then code)."""
+    counted = (
+        _where(select(procedure.c.field_id, func.count().label("n")), shape)
+        .group_by(procedure.c.field_id)
+        .subquery()
+    )
+    return (
+        select(field_table.c.id, counted.c.n)
+        .select_from(field_table.join(counted, counted.c.field_id == field_table.c.id))
+        .order_by(field_table.c.position, field_table.c.code)
+    )
+
+
+async def _browse(
+    session: AsyncSession, shape: _Shape, params: dict[str, Any], limit: int, offset: int
+) -> Found:
+    """Without a query: by field (its position), then by name. Counted per field first, then
+    the page read from the one or two fields it falls in: sorting the whole catalogue by field
+    position and name for every page took 46-55 ms at 20,000 procedures."""
+    counts = [(int(i), int(n)) for i, n in await session.execute(_browsing_counts(shape), params)]
+    items: list[dict[str, Any]] = []
+    skip = offset
+    for field_id, n in counts:
+        if len(items) == limit:
+            break
+        if skip >= n:
+            skip -= n
+            continue
+        values = {**params, "field_id": field_id, "page": limit - len(items), "skip": skip}
+        rows = await session.execute(_browsing(shape), values)
+        items += [_item(r) for r in rows.mappings()]
+        skip = 0
+    return Found(items, sum(n for _i, n in counts), None)
 
 
 @lru_cache(maxsize=64)
@@ -763,13 +795,7 @@ async def search(session: AsyncSession, filters: Filters, *, limit: int, offset:
     params = _params(filters)
     terms = terms_of_query(filters.query) if filters.query else []
     if not terms:
-        result = await session.execute(_browsing(shape), {**params, "page": limit, "skip": offset})
-        items = [_item(r) for r in result.mappings()]
-        if offset == 0 and len(items) < limit:
-            total = len(items)
-        else:
-            total = int(await session.scalar(_browsing_count(shape), params) or 0)
-        return Found(items, total, None)
+        return await _browse(session, shape, params, limit, offset)
     if dialect != "postgresql":
         return await _search_text(session, dialect, shape, params, filters, limit, offset)
     # The planner prices a sequential scan by its estimate of to_tsvector's cost, far below
