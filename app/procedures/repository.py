@@ -11,10 +11,10 @@ a prefix, since people stop typing early. Common abbreviations (tnhh, gcn, attp 
 themselves or as the words they stand for. When nothing matches, the search relaxes step by step
 and says so:
 
-1. typos: a word of 4 letters or more that is not in the vocabulary (procedure_term) is replaced
-   by the nearest vocabulary words (edit distance 1; 2 for words of 8 letters or more;
+1. typos: a word of 3 letters or more that is not in the vocabulary (procedure_term) is
+   replaced by the nearest vocabulary words (edit distance 1; 2 for words of 8 letters or more;
    transpositions count 1), any of which may match; `Found.corrected` gives the query as
-   corrected;
+   corrected, with the words the best result holds;
 2. every word as a prefix ("ki" finds "kinh", "ky"), with the corrections;
 3. any of the words of 3 letters or more (OR), with the corrections: `Found.partial` is True, so
    a page can say that not every word was found.
@@ -36,6 +36,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 from urllib.parse import quote
 
@@ -120,10 +121,15 @@ _FTS = table("procedure_fts", column("rowid"))
 # Candidates re-ranked in Python; beyond them the database's order stands (pages stay stable).
 RERANK_WINDOW = 100
 MAX_TERMS = 12
-# Typo correction: words at least this long are corrected; longer ones allow two edits.
-CORRECT_MIN_LENGTH = 4
+# Typo correction: words at least this long are corrected; longer ones allow two edits. Three
+# letters, not four: a letter dropped from a four-letter syllable is the commonest slip
+# ("php" for phép, "dng" for dụng), and left alone it sends the query to the any-word fallback
+# (at 20,000 procedures: every procedure matched, 130-170 ms, and the wrong ones first). A short
+# word has many neighbours (pha, phi, pho, phep …): all of them, up to MAX_ALTERNATIVES, may
+# match, and the other words and the ranking choose.
+CORRECT_MIN_LENGTH = 3
 TWO_EDITS_FROM = 8
-MAX_ALTERNATIVES = 3
+MAX_ALTERNATIVES = 8
 # The OR fallback ignores shorter words (they would match nearly everything).
 ANY_MIN_LENGTH = 3
 
@@ -469,7 +475,8 @@ def _is_prefix_of_a_term(vocabulary: _Vocabulary, word: str) -> bool:
 
 def nearest_terms(vocabulary: _Vocabulary, word: str) -> list[str]:
     """The vocabulary words nearest to `word` within the allowed edits, best first (fewest
-    edits; then those sharing the first letter, then the length; then alphabetical)."""
+    edits; then those sharing the first letter; then longer ones, then the length; then
+    alphabetical)."""
     edits = 2 if len(word) >= TWO_EDITS_FROM else 1
     found: list[tuple[int, str]] = []
     for length in range(len(word) - edits, len(word) + edits + 1):
@@ -484,7 +491,8 @@ def nearest_terms(vocabulary: _Vocabulary, word: str) -> list[str]:
         return []
     best = min(d for d, _t in found)
     nearest = [t for d, t in found if d == best]
-    nearest.sort(key=lambda t: (t[0] != word[0], abs(len(t) - len(word)), t))
+    # A letter left out is the commonest slip: longer words first ("dag": dang before dai).
+    nearest.sort(key=lambda t: (t[0] != word[0], len(t) <= len(word), abs(len(t) - len(word)), t))
     return nearest[:MAX_ALTERNATIVES]
 
 
@@ -770,20 +778,31 @@ def _corrected_query(
     terms: list[str], corrections: dict[int, list[str]], top: dict[str, Any] | None
 ) -> str:
     """The query with each typo replaced by the correction the best result holds (in its
-    name or field), else by the nearest word."""
+    name or field), beside the query's next or previous word when it can ("dag ky": "dang",
+    not "dai", in "Đăng ký đất đai"), else by the nearest word."""
     seen: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
     if top is not None:
         for texts in (top["name"], top["field_name"]):
             for value in (texts or {}).values():
-                seen.update(_words(value))
-    words = []
+                words = _words(value)
+                seen.update(words)
+                pairs.update(pairwise(words))
+    out: list[str] = []
     for i, term in enumerate(terms):
         options = corrections.get(i)
         if not options:
-            words.append(term)
+            out.append(term)
             continue
-        words.append(next((o for o in options if o in seen), options[0]))
-    return " ".join(words)
+        before = out[-1] if out else None
+        after = terms[i + 1] if i + 1 < len(terms) and i + 1 not in corrections else None
+
+        def fit(option: str, before: str | None = before, after: str | None = after) -> int:
+            beside = (before, option) in pairs or (option, after) in pairs
+            return 2 * beside + (option in seen)
+
+        out.append(max(options, key=fit))  # the first of the best, in nearness order
+    return " ".join(out)
 
 
 async def search(session: AsyncSession, filters: Filters, *, limit: int, offset: int = 0) -> Found:
