@@ -115,6 +115,8 @@ def _routers(app: FastAPI) -> None:
     from app.calendar import api as calendar_api
     from app.devices import api as devices_api
     from app.dossiers import api as dossiers_api
+    from app.dossiers import pages as dossiers_pages
+    from app.dossiers import staff_pages as dossiers_staff_pages
     from app.events import api as events_api
     from app.events import pages as events_pages
     from app.events import staff_pages as events_staff_pages
@@ -171,6 +173,8 @@ def _routers(app: FastAPI) -> None:
     app.include_router(procedures_api.router)
     app.include_router(dossiers_api.router)
     app.include_router(dossiers_api.staff_router)
+    app.include_router(dossiers_pages.router)
+    app.include_router(dossiers_staff_pages.router)
     app.include_router(open311_api.router)
     app.include_router(web_pages.router)
     app.include_router(auth_pages.router)
