@@ -4,6 +4,7 @@ changes (staff of the implementing agency's department, or managers)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -22,11 +23,13 @@ from app.procedures.schemas import REF_CODE, LifeEventIn, ProcedureIn
 
 router = APIRouter(prefix="/api/v1", tags=["procedures"])
 
-# Searches change with staff edits: a short life in the shared cache. A procedure's page and a
-# life event are revalidated by ETag (the catalogue changes rarely).
+# Lists, a procedure and a life event live LIST_CACHE_SECONDS in the shared response cache
+# (staff edits show within that); clients keep a procedure or a life event DETAIL_MAX_AGE and
+# then revalidate it by ETag (the catalogue changes rarely).
 LIST_CACHE_SECONDS = 10
 CATALOGUE_CACHE_SECONDS = 60
 DETAIL_MAX_AGE = 120
+JSON = "application/json"
 PUBLIC_CACHED_PATHS = {
     "/api/v1/procedures",
     "/api/v1/procedures/facets",
@@ -60,10 +63,21 @@ OnlineQ = Annotated[
 ]
 
 
-def _json_response(request: Request, value: Any, max_age: int) -> Response:
-    """JSON with an ETag of its bytes: 304 and no body when the client has it already."""
-    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-    return conditional_response(request, body, cached_headers(body, max_age, "application/json"))
+async def _shared_json(
+    request: Request, key: str, build: Callable[[], Awaitable[dict[str, Any]]]
+) -> Response:
+    """A public page of the catalogue (a procedure, a life event) kept LIST_CACHE_SECONDS in
+    the shared response cache under `key` and the language, answered with an ETag of its
+    bytes (304 and no body when the client has it). The middleware caches exact paths only;
+    these have a code in theirs."""
+    cache = request.app.state.cache
+    key = f"procedures:{key}|{locale_of(request)}"
+    body = await cache.get(key)
+    if body is None:
+        value = await build()
+        body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        await cache.set(key, body, LIST_CACHE_SECONDS)
+    return conditional_response(request, body, cached_headers(body, DETAIL_MAX_AGE, JSON))
 
 
 @router.get(
@@ -157,8 +171,12 @@ async def _detail(
     "to If-None-Match when nothing changed.",
 )
 async def get_procedure(request: Request, procedure_code: str, session: SessionDep) -> Response:
-    data = await _detail(session, procedure_code, locale_of(request))
-    return _json_response(request, data, DETAIL_MAX_AGE)
+    locale = locale_of(request)
+
+    async def build() -> dict[str, Any]:
+        return await _detail(session, procedure_code, locale)
+
+    return await _shared_json(request, f"procedure:{procedure_code}", build)
 
 
 # Life events ------------------------------------------------------------------------------
@@ -193,8 +211,12 @@ async def _life_event(session: AsyncSession, slug: str, locale: str) -> dict[str
     summary="A life event: its procedures in order, with time, fees and totals",
 )
 async def get_life_event(request: Request, life_event_slug: str, session: SessionDep) -> Response:
-    data = await _life_event(session, life_event_slug, locale_of(request))
-    return _json_response(request, data, DETAIL_MAX_AGE)
+    locale = locale_of(request)
+
+    async def build() -> dict[str, Any]:
+        return await _life_event(session, life_event_slug, locale)
+
+    return await _shared_json(request, f"life-event:{life_event_slug}", build)
 
 
 # Staff ------------------------------------------------------------------------------------
