@@ -23,6 +23,7 @@ from app.dossiers.models import Dossier, DossierEvent, Status
 from app.dossiers.schemas import DossierIn
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.inbox.models import Notification
+from app.kit.i18n import use_locale
 from tests.builders import (
     create_department,
     create_dossier,
@@ -481,13 +482,13 @@ async def test_followers_hear_every_public_change_and_never_internal_notes(
 async def test_rating_only_after_completion_and_only_once(session: AsyncSession) -> None:
     _department, procedure, staff = await setup(session)
     dossier = (await create_dossier(session, procedure)).dossier
-    with pytest.raises(Conflict, match="once the result"):
+    with use_locale("en"), pytest.raises(Conflict, match="once the result"):
         await service.rate(session, dossier, 5)
     await service.change_status(session, staff, dossier, Status.in_processing)
     await service.change_status(session, staff, dossier, Status.completed)
     await service.rate(session, dossier, 4, " Nhanh, chu đáo ")
     assert (dossier.rating, dossier.rating_comment) == (4, "Nhanh, chu đáo")
-    with pytest.raises(Conflict, match="already"):
+    with use_locale("en"), pytest.raises(Conflict, match="already"):
         await service.rate(session, dossier, 5)
     with pytest.raises(InvalidInput):
         await service.rate(session, (await create_dossier(session, procedure)).dossier, 6)
