@@ -58,11 +58,21 @@ class PublicCacheMiddleware:
     def __init__(self, app: Any, cache: ResponseCache, paths: set[str]) -> None:
         self.app = app
         self.cache = cache
-        self.paths = paths
+        # Exact paths, and "/prefix/*" for one more path segment (a record by its code).
+        self.paths = {p for p in paths if not p.endswith("/*")}
+        self.prefixes = tuple(p[:-1] for p in paths if p.endswith("/*"))
         self._inflight: dict[str, asyncio.Event] = {}
 
+    def _covers(self, path: str) -> bool:
+        if path in self.paths:
+            return True
+        return any(
+            path.startswith(prefix) and "/" not in path[len(prefix) :] and len(path) > len(prefix)
+            for prefix in self.prefixes
+        )
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] not in self.paths:
+        if scope["type"] != "http" or scope["method"] != "GET" or not self._covers(scope["path"]):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])

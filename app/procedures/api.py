@@ -3,8 +3,6 @@ changes (staff of the implementing agency's department, or managers)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,7 +12,7 @@ from app.audit import service as audit
 from app.auth.deps import ManagerUser, StaffUser
 from app.db import SessionDep
 from app.errors import InvalidInput, NotFound
-from app.kit.cache import cached_headers, cached_public, conditional_response
+from app.kit.cache import cached_public
 from app.kit.i18n import gettext as _
 from app.kit.i18n import locale_of
 from app.procedures import repository, service, views
@@ -23,12 +21,11 @@ from app.procedures.schemas import REF_CODE, LifeEventIn, ProcedureIn
 
 router = APIRouter(prefix="/api/v1", tags=["procedures"])
 
-# Lists, a procedure and a life event live LIST_CACHE_SECONDS in the shared response cache
-# (staff edits show within that); clients keep a procedure or a life event DETAIL_MAX_AGE and
-# then revalidate it by ETag (the catalogue changes rarely).
+# Searches, a procedure and a life event live LIST_CACHE_SECONDS in the shared response cache,
+# answered before routing by PublicCacheMiddleware (staff edits show within that); clients
+# revalidate them by ETag. Facets, fields, agencies and life events: CATALOGUE_CACHE_SECONDS.
 LIST_CACHE_SECONDS = 10
 CATALOGUE_CACHE_SECONDS = 60
-DETAIL_MAX_AGE = 120
 JSON = "application/json"
 PUBLIC_CACHED_PATHS = {
     "/api/v1/procedures",
@@ -36,6 +33,9 @@ PUBLIC_CACHED_PATHS = {
     "/api/v1/procedure-fields",
     "/api/v1/procedure-agencies",
     "/api/v1/life-events",
+    # A procedure and a life event by code (the middleware only answers what was stored).
+    "/api/v1/procedures/*",
+    "/api/v1/life-events/*",
 }
 
 Words = Annotated[
@@ -61,23 +61,6 @@ OnlineQ = Annotated[
         description="full: entirely online (toàn trình); partial: partly online; any: either",
     ),
 ]
-
-
-async def _shared_json(
-    request: Request, key: str, build: Callable[[], Awaitable[dict[str, Any]]]
-) -> Response:
-    """A public page of the catalogue (a procedure, a life event) kept LIST_CACHE_SECONDS in
-    the shared response cache under `key` and the language, answered with an ETag of its
-    bytes (304 and no body when the client has it). The middleware caches exact paths only;
-    these have a code in theirs."""
-    cache = request.app.state.cache
-    key = f"procedures:{key}|{locale_of(request)}"
-    body = await cache.get(key)
-    if body is None:
-        value = await build()
-        body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-        await cache.set(key, body, LIST_CACHE_SECONDS)
-    return conditional_response(request, body, cached_headers(body, DETAIL_MAX_AGE, JSON))
 
 
 @router.get(
@@ -176,7 +159,7 @@ async def get_procedure(request: Request, procedure_code: str, session: SessionD
     async def build() -> dict[str, Any]:
         return await _detail(session, procedure_code, locale)
 
-    return await _shared_json(request, f"procedure:{procedure_code}", build)
+    return await cached_public(request, build, LIST_CACHE_SECONDS, JSON)
 
 
 # Life events ------------------------------------------------------------------------------
@@ -216,7 +199,7 @@ async def get_life_event(request: Request, life_event_slug: str, session: Sessio
     async def build() -> dict[str, Any]:
         return await _life_event(session, life_event_slug, locale)
 
-    return await _shared_json(request, f"life-event:{life_event_slug}", build)
+    return await cached_public(request, build, LIST_CACHE_SECONDS, JSON)
 
 
 # Staff ------------------------------------------------------------------------------------
