@@ -68,7 +68,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import run as harness  # noqa: E402 - after the path is set
+from bench import common  # noqa: E402 - after the path is set
+from bench import run as harness  # noqa: E402
 
 QUERY_TARGET_MS = 1.0  # median nearby at TARGET_SIZE places
 TARGET_SIZE = 1_000_000
@@ -828,127 +829,21 @@ def profile_queries(loaded: Loaded, args: argparse.Namespace) -> str:
 # HTTP
 
 
-CYCLE_LUA = r"""
--- bench/places.py: each request asks for the next point of this list. Thread k starts k/N of
--- the way along it, so the threads never ask for the same points at the same moment.
-local paths = {
-@PATHS@
-}
-
-local base_setup = setup
-function setup(thread)
-  base_setup(thread)
-  thread:set("first", (#threads - 1) * math.floor(#paths / @THREADS@))
-end
-
-sent = 0
-function request()
-  local path = paths[(first + sent) % #paths + 1]
-  sent = sent + 1
-  return wrk.format(nil, path)
-end
-"""
-
-
 def nearby_path(lat: float, lon: float) -> str:
     return f"/api/v1/places?lat={lat}&lon={lon}&radius={RADIUS_M}&limit={LIMIT}"
 
 
-def measure_points(
-    name: str,
-    database: str,
-    port: int,
-    points: list[tuple[float, float]],
-    args: argparse.Namespace,
-    workdir: Path,
-    note: str,
-    target: float | None,
-) -> harness.Result:
-    """wrk over many points: run.py's script (non-2xx counting, JSON summary) plus a request()
-    that cycles through the points."""
-    paths = [nearby_path(lat, lon) for lat, lon in points]
-    threads = max(1, min(args.threads, args.connections))
-    result = harness.Result(
-        name, database, "GET", paths[0], args.connections, threads, target=target, note=note
-    )
-    status, body = harness.request(port, "GET", paths[0])
-    items = json.loads(body).get("items") if status == 200 else None
-    if not items:
-        result.problems.append(f"first request answered {status}: {body[:300]!r}")
-        return result
-    script = workdir / f"{database}-{name}.lua"
-    harness.write_lua(script, harness.Scenario(name, paths[0]), {})
-    with script.open("a") as lua:
-        lua.write(
-            CYCLE_LUA.replace("@PATHS@", ",\n".join(map(harness.lua_string, paths))).replace(
-                "@THREADS@", str(threads)
-            )
-        )
-    url = f"http://127.0.0.1:{port}/"
-    wrk = {"connections": args.connections, "threads": threads, "timeout_s": args.timeout}
-    try:
-        if args.warmup > 0:
-            harness.run_wrk(args.wrk, url, script, seconds=args.warmup, **wrk)
-        harness.log(f"[{database}] {name}: {len(points):,} points, {args.duration:g} s")
-        data = harness.run_wrk(args.wrk, url, script, seconds=args.duration, **wrk)
-    except harness.BenchError as exc:
-        result.problems.append(str(exc))
-        return result
-    latency = data["latency_us"]
-    result.duration_s = data["duration_us"] / 1e6
-    result.requests = int(data["requests"])
-    result.rps = result.requests / result.duration_s
-    result.p50_ms, result.p99_ms = latency["p50"] / 1000, latency["p99"] / 1000
-    result.p90_ms, result.mean_ms = latency["p90"] / 1000, latency["mean"] / 1000
-    result.non2xx = int(data["non2xx"])
-    result.socket_errors = {k: int(v) for k, v in data["errors"].items() if v and k != "status"}
-    if result.non2xx or result.socket_errors or not result.requests:
-        result.problems.append(
-            f"{result.non2xx} non-2xx, socket errors {result.socket_errors}, "
-            f"{result.requests} requests; first body: {data['sample'][:300]}"
-        )
-    return result
-
-
-def measure_ceiling(args: argparse.Namespace, workdir: Path) -> harness.Result:
-    port = harness.free_port()
-    argv = [sys.executable, str(ROOT / "bench" / "ceiling_app.py"), "--port", str(port)]
-    server = harness.Server(
-        "ceiling app", argv, harness.base_env(), workdir, workdir / "ceiling.log", port, "/ping"
-    )
-    try:
-        server.start()
-        ceiling = harness.measure(harness.CEILING, "ceiling", port, args, workdir)
-    finally:
-        server.stop()
-    if ceiling.problems:
-        raise harness.BenchError(
-            "the ceiling could not be measured:\n" + "\n".join(ceiling.problems)
-        )
-    ceiling.ratio = 1.0
-    harness.log(f"ceiling: {ceiling.rps:,.0f} req/s, p50 {ceiling.p50_ms:.2f} ms")
-    return ceiling
+def _found_places(status: int, body: bytes) -> bool:
+    return status == 200 and bool(json.loads(body).get("items"))
 
 
 def measure_http(
     loaded: Loaded, args: argparse.Namespace, workdir: Path, ceiling: harness.Result
 ) -> list[harness.Result]:
-    env = harness.base_env()
-    env.update(harness.SERVER_ENV)
-    env["CITIZENHUB_SECRET_KEY"] = secrets.token_urlsafe(48)
-    env["CITIZENHUB_UPLOAD_DIR"] = str(workdir / f"uploads-{loaded.database}")
-    env.update(item.split("=", 1) for item in args.server_env)
-    env["CITIZENHUB_DATABASE_URL"] = loaded.url
-    port = harness.free_port()
-    server = harness.Server(
-        f"citizen-hub serve ({loaded.database}, {loaded.size:,} places)",
-        harness.cli_argv("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
-        env,
-        workdir,
-        workdir / f"server-{loaded.database}.log",
-        port,
-        "/healthz",
+    server = common.app_server(
+        f"{loaded.size:,} places", loaded.database, loaded.url, args, workdir
     )
+    port = server.port
     results = []
     try:
         server.start()
@@ -976,8 +871,17 @@ def measure_http(
         ]
         for name, count, target, note in variants[: 2 if args.quick else 3]:
             points = random_points(count, args.seed + 3)
-            result = measure_points(
-                name, loaded.database, port, points, args, workdir, note, target
+            result = common.measure_cycle(
+                name,
+                loaded.database,
+                port,
+                [nearby_path(lat, lon) for lat, lon in points],
+                args,
+                workdir,
+                note,
+                target=target,
+                unit="points",
+                accept=_found_places,
             )
             result.ratio = result.rps / ceiling.rps if result.requests else None
             if result.problems and not server.alive():
@@ -1165,7 +1069,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 outer.callback(shutil.rmtree, workdir, ignore_errors=True)
             if not args.no_http:
-                ceiling = measure_ceiling(args, workdir)
+                ceiling = common.measure_ceiling(args, workdir)
             for database in databases:
                 for size in args.sizes:
                     try:
