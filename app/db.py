@@ -57,6 +57,11 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 - SQLAlchemy reads it
 
 
+def check_in(column: str, values: Any) -> str:
+    """CHECK-constraint SQL allowing only the values of an enum: `level IN ('a', 'b')`."""
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
 class IdMixin:
     id: Mapped[int] = mapped_column(primary_key=True)
 

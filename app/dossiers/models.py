@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -21,7 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, IdMixin, TimestampMixin, utcnow
+from app.db import Base, IdMixin, TimestampMixin, check_in, utcnow
+from app.procedures.models import Channel
 
 
 class Status(StrEnum):
@@ -72,22 +72,12 @@ class ApplicantKind(StrEnum):
     business = "business"
 
 
-class Channel(StrEnum):
-    in_person = "in_person"
-    post = "post"
-    online = "online"
-
-
-def _in(column: str, values: Any) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
 class Dossier(IdMixin, TimestampMixin, Base):
     __tablename__ = "dossier"
     __table_args__ = (
-        CheckConstraint(_in("status", Status), name="status"),
-        CheckConstraint(_in("applicant_kind", ApplicantKind), name="applicant_kind"),
-        CheckConstraint(_in("channel", Channel), name="channel"),
+        CheckConstraint(check_in("status", Status), name="status"),
+        CheckConstraint(check_in("applicant_kind", ApplicantKind), name="applicant_kind"),
+        CheckConstraint(check_in("channel", Channel), name="channel"),
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
         # The staff queue: a department's open dossiers by due date; overdue ones first.
         Index("ix_dossier_department_id_status_due_at", "department_id", "status", "due_at"),
@@ -146,9 +136,7 @@ class DossierEvent(IdMixin, Base):
 
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL")
-    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     from_status: Mapped[str | None] = mapped_column(String(24))
     to_status: Mapped[str | None] = mapped_column(String(24))
     note: Mapped[str | None] = mapped_column(Text)

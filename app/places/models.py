@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, IdMixin, TimestampMixin
+from app.db import Base, IdMixin, TimestampMixin, check_in
 
 
 class Category(StrEnum):
@@ -63,15 +63,11 @@ FEATURES: tuple[str, ...] = (
 )
 
 
-def _in(column: str, values: Any) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
 class Place(IdMixin, TimestampMixin, Base):
     __tablename__ = "place"
     __table_args__ = (
-        CheckConstraint(_in("category", Category), name="category"),
-        CheckConstraint(_in("wheelchair", Wheelchair), name="wheelchair"),
+        CheckConstraint(check_in("category", Category), name="category"),
+        CheckConstraint(check_in("wheelchair", Wheelchair), name="wheelchair"),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coordinates"),
         CheckConstraint("price_level BETWEEN 0 AND 4", name="price_level"),
         CheckConstraint("door_width_cm BETWEEN 30 AND 1000", name="door_width"),

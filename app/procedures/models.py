@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, IdMixin, TimestampMixin, utcnow
+from app.db import Base, IdMixin, TimestampMixin, check_in, utcnow
 
 
 class Level(StrEnum):
@@ -47,10 +47,6 @@ class Channel(StrEnum):
     in_person = "in_person"
     post = "post"
     online = "online"
-
-
-def _in(column: str, values: Any) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
 
 class ProcedureField(IdMixin, TimestampMixin, Base):
@@ -84,8 +80,8 @@ class Agency(IdMixin, TimestampMixin, Base):
 class Procedure(IdMixin, TimestampMixin, Base):
     __tablename__ = "procedure"
     __table_args__ = (
-        CheckConstraint(_in("level", Level), name="level"),
-        CheckConstraint(_in("online", Online), name="online"),
+        CheckConstraint(check_in("level", Level), name="level"),
+        CheckConstraint(check_in("online", Online), name="online"),
         CheckConstraint("processing_days >= 0", name="processing_days"),
         CheckConstraint("fee_total_vnd >= 0", name="fee_total"),
         Index("ix_procedure_field_id_retired_at", "field_id", "retired_at"),
