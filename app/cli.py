@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO, TextIO
 
 import typer
 from rich.console import Console
@@ -365,6 +365,45 @@ def push_fake_fcm(
     uvicorn.run(FakeFcm(record=False), host="127.0.0.1", port=port, log_level="warning")
 
 
+def _open_import(file: Path, report: Path | None) -> tuple[BinaryIO, TextIO | None]:
+    """The file an import reads and the CSV report it writes, or exit 2 saying why not."""
+    try:
+        stream = file.open("rb")
+        report_file = report.open("w", encoding="utf-8", newline="") if report else None
+    except OSError as exc:
+        err.print(f"[red]Cannot read {file}:[/red] {exc.strerror or exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    return stream, report_file
+
+
+def _import_progress(total: int) -> tuple[Any, Any]:
+    """A progress bar on standard error over the `total` bytes an import reads."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+    return progress, progress.add_task("Importing", total=total)
+
+
+def _more_skipped(hidden: int, report: Path | None) -> None:
+    """Say how many skipped records the listing left out, and where to find them."""
+    if hidden and report:
+        console.print(f"  … and {hidden} more: all are in {report}.", markup=False)
+    elif hidden:
+        console.print(f"  … and {hidden} more: --report FILE lists them all.", markup=False)
+
+
 def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
     if value is None:
         return None
@@ -408,13 +447,6 @@ def import_places(
     staff filled in and OSM leaves empty are kept."""
     import re
 
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
     from rich.table import Table
 
     from app.places import importer
@@ -426,22 +458,8 @@ def import_places(
     options = importer.Options(
         source=source, department_code=department, bbox=box, dry_run=dry_run, batch_size=batch_size
     )
-    try:
-        stream = file.open("rb")
-        total = os.fstat(stream.fileno()).st_size
-        report_file = report.open("w", encoding="utf-8", newline="") if report else None
-    except OSError as exc:
-        err.print(f"[red]Cannot read {file}:[/red] {exc.strerror or exc}", highlight=False)
-        raise typer.Exit(2) from exc
-
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=err,
-    )
-    task = progress.add_task("Importing", total=total)
+    stream, report_file = _open_import(file, report)
+    progress, task = _import_progress(os.fstat(stream.fileno()).st_size)
 
     def advance(done: int, summary: importer.Summary) -> None:
         read = sum(
@@ -489,10 +507,7 @@ def import_places(
                 f"  {record_id:<20} {reason}", markup=False, highlight=False, soft_wrap=True
             )
         hidden = summary.skipped - len(summary.skips)
-        if hidden and report:
-            console.print(f"  … and {hidden} more: all are in {report}.", markup=False)
-        elif hidden:
-            console.print(f"  … and {hidden} more: --report FILE lists them all.", markup=False)
+        _more_skipped(hidden, report)
     if summary.remark:
         err.print(
             f"[yellow]Overpass remark:[/yellow] {summary.remark} (the extract may be incomplete)",
@@ -532,35 +547,14 @@ def import_procedures(
 ) -> None:
     """Import procedures (and, from JSON, life events) into the catalogue. Records are matched
     by code: running the same file again changes nothing."""
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
     from rich.table import Table
 
     from app.procedures import transfer
 
     kind = _transfer_format(fmt, file.name)
     options = transfer.Options(dry_run=dry_run, batch_size=batch_size)
-    try:
-        stream = file.open("rb")
-        total = os.fstat(stream.fileno()).st_size
-        report_file = report.open("w", encoding="utf-8", newline="") if report else None
-    except OSError as exc:
-        err.print(f"[red]Cannot read {file}:[/red] {exc.strerror or exc}", highlight=False)
-        raise typer.Exit(2) from exc
-
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=err,
-    )
-    task = progress.add_task("Importing", total=total)
+    stream, report_file = _open_import(file, report)
+    progress, task = _import_progress(os.fstat(stream.fileno()).st_size)
 
     def advance(summary: transfer.Summary) -> None:
         read = summary.procedures.total + summary.life_events.total
@@ -599,10 +593,7 @@ def import_procedures(
                 soft_wrap=True,
             )
         hidden = summary.procedures.skipped + summary.life_events.skipped - len(summary.skips)
-        if hidden and report:
-            console.print(f"  … and {hidden} more: all are in {report}.", markup=False)
-        elif hidden:
-            console.print(f"  … and {hidden} more: --report FILE lists them all.", markup=False)
+        _more_skipped(hidden, report)
     if summary.broken:
         err.print(f"[red]Stopped:[/red] {summary.broken}", highlight=False)
         raise typer.Exit(2)
