@@ -34,26 +34,6 @@ staff_router = APIRouter(prefix="/api/v1/staff", tags=["dossiers: staff"])
 # The applicant -----------------------------------------------------------------------------
 
 
-async def _by_factor(
-    session: SessionDep,
-    settings: SettingsDep,
-    hasher: HasherDep,
-    limiter: LimiterDep,
-    ip: str,
-    data: FactorIn,
-) -> Any:
-    return await service.lookup(
-        session,
-        settings,
-        hasher,
-        limiter,
-        ip,
-        data.code,
-        phone_last4=data.phone_last4,
-        pin=data.pin,
-    )
-
-
 @router.post(
     "/dossiers/lookup",
     response_model=ApplicantView,
@@ -72,7 +52,7 @@ async def lookup(
     (`phone_last4`) or the receipt's six-digit `pin`. An unknown code and a wrong factor get
     the same 404. Throttled per address and, for failed attempts, per code: 429 with
     Retry-After."""
-    dossier = await _by_factor(session, settings, hasher, limiter, ip, data)
+    dossier = await service.lookup(session, settings, hasher, limiter, ip, data)
     return await views.applicant_view(
         session, dossier, locale_of(request), time_zone=settings.time_zone
     )
@@ -94,7 +74,7 @@ async def follow(
     ip: ClientIP,
 ) -> Any:
     """The signed-in person is notified of every change the applicant may see."""
-    dossier = await _by_factor(session, settings, hasher, limiter, ip, data)
+    dossier = await service.lookup(session, settings, hasher, limiter, ip, data)
     await service.follow(session, user, dossier)
     return await views.applicant_view(
         session, dossier, locale_of(request), time_zone=settings.time_zone, viewer=user
@@ -116,7 +96,7 @@ async def rate_by_factor(
     ip: ClientIP,
 ) -> Any:
     """Once per dossier (409 the second time, and before the result is ready)."""
-    dossier = await _by_factor(session, settings, hasher, limiter, ip, data)
+    dossier = await service.lookup(session, settings, hasher, limiter, ip, data)
     await service.rate(session, dossier, data.score, data.comment)
     return await views.applicant_view(
         session, dossier, locale_of(request), time_zone=settings.time_zone

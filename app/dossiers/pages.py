@@ -313,16 +313,7 @@ async def lookup(
     except ValidationError as exc:
         return _lookup_page(request, kept, factor_errors(exc), status_code=422)
     try:
-        dossier = await service.lookup(
-            session,
-            settings,
-            hasher,
-            limiter,
-            ip,
-            data.code,
-            phone_last4=data.phone_last4,
-            pin=data.pin,
-        )
+        dossier = await service.lookup(session, settings, hasher, limiter, ip, data)
     except TooManyRequests as exc:
         minutes = max(1, math.ceil(exc.retry_after / 60))
         return _lookup_page(

@@ -47,7 +47,7 @@ from app.dossiers.models import (
     DossierFollower,
     Status,
 )
-from app.dossiers.schemas import DossierIn, last4, normalise_code
+from app.dossiers.schemas import DossierIn, FactorIn, last4, normalise_code
 from app.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from app.inbox.models import Notification
 from app.kit.i18n import gettext as _
@@ -467,12 +467,9 @@ async def lookup(
     hasher: Hasher,
     limiter: Limiter,
     ip: str,
-    code: str,
-    *,
-    phone_last4: str | None = None,
-    pin: str | None = None,
+    factor: FactorIn,
 ) -> Dossier:
-    """The dossier with this code, if the second factor matches: the last four digits of the
+    """The dossier with factor.code, if the second factor matches: the last four digits of the
     applicant's phone, or the receipt's PIN (give one; every one given must match).
 
     The same NotFound for an unknown code and a wrong factor. Throttled (TooManyRequests with
@@ -480,6 +477,7 @@ async def lookup(
     failed ones count per code (settings.dossier_lookup_failures_per_code within
     settings.dossier_lookup_window_seconds), and past that the code is locked for everyone
     until the window passes, so guessing four digits from many addresses fails too."""
+    code, phone_last4, pin = factor.code, factor.phone_last4, factor.pin
     if phone_last4 is None and pin is None:
         raise _problem(
             "phone_last4",
