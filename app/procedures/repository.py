@@ -567,28 +567,28 @@ def _searched(plan: _Plan) -> list[tuple[int, tuple[str, ...]]]:
     ]
 
 
-def _pg_tsquery(plan: _Plan) -> str:
+def _boolean_query(plan: _Plan, *, quote: str, both: str, either: str, star: str) -> str:
+    """The plan as a full-text boolean query: words quoted, a phrase's words joined by `both`,
+    alternatives by `either`, a prefix word followed by `star`."""
     parts = []
     for i, alts in _searched(plan):
-        star = ":*" if plan.prefix(i) else ""
+        suffix = star if plan.prefix(i) else ""
         options = [
-            "(" + " & ".join(f"'{w}'" for w in a.split()) + ")" if " " in a else f"'{a}'{star}"
+            "(" + both.join(f"{quote}{w}{quote}" for w in a.split()) + ")"
+            if " " in a
+            else f"{quote}{a}{quote}{suffix}"
             for a in alts
         ]
-        parts.append(options[0] if len(options) == 1 else "(" + " | ".join(options) + ")")
-    return (" | " if plan.any_word else " & ").join(parts)
+        parts.append(options[0] if len(options) == 1 else "(" + either.join(options) + ")")
+    return (either if plan.any_word else both).join(parts)
+
+
+def _pg_tsquery(plan: _Plan) -> str:
+    return _boolean_query(plan, quote="'", both=" & ", either=" | ", star=":*")
 
 
 def _sqlite_match(plan: _Plan) -> str:
-    parts = []
-    for i, alts in _searched(plan):
-        star = "*" if plan.prefix(i) else ""
-        options = [
-            "(" + " AND ".join(f'"{w}"' for w in a.split()) + ")" if " " in a else f'"{a}"{star}'
-            for a in alts
-        ]
-        parts.append(options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")")
-    return (" OR " if plan.any_word else " AND ").join(parts)
+    return _boolean_query(plan, quote='"', both=" AND ", either=" OR ", star="*")
 
 
 def _first_plan(terms: list[str]) -> _Plan:
