@@ -468,6 +468,27 @@ def status_errors(exc: ValidationError) -> list[FormError]:
     return out
 
 
+async def _refused(
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    code: str,
+    error: AppError,
+    fields: dict[str, tuple[str, str | None]],
+    form: Mapping[str, str],
+) -> Response:
+    """The case page again, with what the service refused and what the form held."""
+    return await _case_page(
+        request,
+        session,
+        user,
+        code,
+        errors=errors_from(error, fields),
+        form=form,
+        status_code=error.status,
+    )
+
+
 @router.post("/staff/dossiers/{code}/status", dependencies=csrf)
 async def change_status(
     code: str,
@@ -511,15 +532,7 @@ async def change_status(
                 time_zone=settings.time_zone,
             )
     except AppError as exc:
-        return await _case_page(
-            request,
-            session,
-            user,
-            code,
-            errors=errors_from(exc, CASE_FIELDS),
-            form=form,
-            status_code=exc.status,
-        )
+        return await _refused(request, session, user, code, exc, CASE_FIELDS, form)
     return RedirectResponse(f"/staff/dossiers/{dossier.code}?done=status", status_code=303)
 
 
@@ -542,15 +555,7 @@ async def add_note(
             _("Write the note, up to 5,000 characters."),
             errors=[{"field": "note", "in": "form", "reason": "invalid"}],
         )
-        return await _case_page(
-            request,
-            session,
-            user,
-            code,
-            errors=errors_from(error, NOTE_FIELDS),
-            form=form,
-            status_code=422,
-        )
+        return await _refused(request, session, user, code, error, NOTE_FIELDS, form)
     try:
         async with session.begin_nested():
             await service.add_note(
@@ -562,13 +567,5 @@ async def add_note(
                 time_zone=settings.time_zone,
             )
     except AppError as exc:
-        return await _case_page(
-            request,
-            session,
-            user,
-            code,
-            errors=errors_from(exc, NOTE_FIELDS),
-            form=form,
-            status_code=exc.status,
-        )
+        return await _refused(request, session, user, code, exc, NOTE_FIELDS, form)
     return RedirectResponse(f"/staff/dossiers/{dossier.code}?done=noted", status_code=303)
