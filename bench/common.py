@@ -4,10 +4,13 @@ loaded database, and wrk cycling through many paths."""
 from __future__ import annotations
 
 import argparse
+import json
 import secrets
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from bench import run as harness
 
@@ -138,3 +141,47 @@ def measure_cycle(
             f"{result.requests} requests; first body: {data['sample'][:300]}"
         )
     return result
+
+
+def missed_targets(http: list[harness.Result]) -> list[str]:
+    """The PostgreSQL HTTP scenarios below their req/s target (a ratio of the ceiling)."""
+    return [
+        f"postgres {r.scenario}: {r.ratio or 0:.3f} < {r.target:.2f}"
+        for r in http
+        if r.database == "postgres" and r.target and (r.ratio or 0) < r.target
+    ]
+
+
+def finish(
+    args: argparse.Namespace,
+    report: dict[str, Any],
+    *,
+    ceiling: harness.Result | None,
+    loads: list[Any],
+    timings: list[Any],
+    http: list[harness.Result],
+    missed: list[str],
+    errors: list[str],
+) -> int:
+    """Print the failures and missed targets, write --json, and say the exit status: 1 when
+    anything failed, or with --strict when a target was missed."""
+    failures = [f"{r.database}/{r.scenario}: {p}" for r in http for p in r.problems] + errors
+    for failure in failures:
+        print(f"\nFAILED {failure}", file=sys.stderr)
+    if missed:
+        print("\nTargets missed: " + "; ".join(missed))
+    report.update(
+        ceiling=asdict(ceiling) if ceiling else None,
+        loads=[asdict(x) for x in loads],
+        timings=[asdict(t) for t in timings],
+        http=[asdict(r) for r in http],
+        missed=missed,
+        failures=failures,
+    )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        harness.log(f"results written to {args.json}")
+    if failures:
+        return 1
+    return 1 if args.strict and missed else 0

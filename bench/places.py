@@ -58,7 +58,7 @@ import tempfile
 import time
 from bisect import bisect
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import accumulate, islice, pairwise
 from pathlib import Path
@@ -1123,31 +1123,19 @@ def main(argv: list[str] | None = None) -> int:
                     f"threads, {args.connections} connections"
                 )
                 print(harness.table(title, [ceiling, *rows], database))
-        for r in http:
-            if r.database == "postgres" and r.target and (r.ratio or 0) < r.target:
-                missed.append(f"postgres {r.scenario}: {r.ratio or 0:.3f} < {r.target:.2f}")
+        missed += common.missed_targets(http)
     for text in profiles:
         print(text)
-    failures = [f"{r.database}/{r.scenario}: {p}" for r in http for p in r.problems] + errors
-    for failure in failures:
-        print(f"\nFAILED {failure}", file=sys.stderr)
-    if missed:
-        print("\nTargets missed: " + "; ".join(missed))
-    report.update(
-        ceiling=asdict(ceiling) if ceiling else None,
-        loads=[asdict(x) for x in loads],
-        timings=[asdict(t) for t in timings],
-        http=[asdict(r) for r in http],
+    return common.finish(
+        args,
+        report,
+        ceiling=ceiling,
+        loads=loads,
+        timings=timings,
+        http=http,
         missed=missed,
-        failures=failures,
+        errors=errors,
     )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        harness.log(f"results written to {args.json}")
-    if failures:
-        return 1
-    return 1 if args.strict and missed else 0
 
 
 if __name__ == "__main__":
