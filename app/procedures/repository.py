@@ -43,9 +43,11 @@ from urllib.parse import quote
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     Select,
     String,
+    Subquery,
     Text,
     and_,
     bindparam,
@@ -971,14 +973,19 @@ def _vi(texts: dict[str, str] | None) -> str:
     return texts.get("vi") or next(iter(texts.values()), "")
 
 
-async def fields(session: AsyncSession) -> list[dict[str, Any]]:
-    """Every field (lĩnh vực), in its position, with its live procedures counted."""
-    live = (
-        select(procedure.c.field_id, func.count().label("n"))
+def _live_counts(key: ColumnElement[Any]) -> Subquery:
+    """(key, n): how many live (not retired) procedures have each value of the key column."""
+    return (
+        select(key, func.count().label("n"))
         .where(procedure.c.retired_at.is_(None))
-        .group_by(procedure.c.field_id)
+        .group_by(key)
         .subquery()
     )
+
+
+async def fields(session: AsyncSession) -> list[dict[str, Any]]:
+    """Every field (lĩnh vực), in its position, with its live procedures counted."""
+    live = _live_counts(procedure.c.field_id)
     rows = await session.execute(
         select(field_table.c.code, field_table.c.name, func.coalesce(live.c.n, 0))
         .select_from(field_table.outerjoin(live, live.c.field_id == field_table.c.id))
@@ -989,12 +996,7 @@ async def fields(session: AsyncSession) -> list[dict[str, Any]]:
 
 async def agencies(session: AsyncSession) -> list[dict[str, Any]]:
     """Every implementing agency with where to find it, and its live procedures counted."""
-    live = (
-        select(procedure.c.agency_id, func.count().label("n"))
-        .where(procedure.c.retired_at.is_(None))
-        .group_by(procedure.c.agency_id)
-        .subquery()
-    )
+    live = _live_counts(procedure.c.agency_id)
     rows = await session.execute(
         select(*_AGENCY_COLUMNS, func.coalesce(live.c.n, 0).label("count")).select_from(
             _agency_joined(agency_table.outerjoin(live, live.c.agency_id == agency_table.c.id))
