@@ -4,9 +4,13 @@ named by TEST_DATABASE_URL (so parallel runs never share state)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
+import subprocess
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import text
@@ -43,3 +47,37 @@ def drop_postgres_database(url: str) -> None:
 def sqlite_url(directory: Path | None = None, label: str = "test") -> str:
     folder = directory or Path(tempfile.mkdtemp(prefix="citizenhub-"))
     return f"sqlite+aiosqlite:///{folder / f'{label}.sqlite3'}"
+
+
+CLI = str(Path(sys.executable).parent / "citizen-hub")
+
+
+@contextlib.contextmanager
+def cli_database(tmp: Path, label: str, columns: int) -> Iterator[dict[str, str]]:
+    """The environment for running the `citizen-hub` CLI as a subprocess over a database of its
+    own (PostgreSQL when TEST_DATABASE_URL is set, dropped afterwards), `columns` wide."""
+    url = create_postgres_database(POSTGRES_URL, label) if POSTGRES_URL else sqlite_url(tmp, label)
+    try:
+        yield {
+            **os.environ,
+            "CITIZENHUB_ENVIRONMENT": "development",
+            "CITIZENHUB_DATABASE_URL": url,
+            "CITIZENHUB_PASSWORD_HASH_MEMORY_KIB": "8192",
+            "CITIZENHUB_PASSWORD_HASH_TIME_COST": "1",
+            "COLUMNS": str(columns),
+        }
+    finally:
+        if POSTGRES_URL:
+            drop_postgres_database(url)
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CLI, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+    )

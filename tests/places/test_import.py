@@ -9,11 +9,9 @@ import asyncio
 import csv
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -559,40 +557,14 @@ async def test_the_import_streams_in_constant_memory(
 
 # The command -----------------------------------------------------------------------------------
 
-CLI = str(Path(sys.executable).parent / "citizen-hub")
-
 
 @pytest.fixture(scope="module")
-def cli_env(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    tmp = tmp_path_factory.mktemp("import-cli")
-    url = (
-        dbutil.create_postgres_database(dbutil.POSTGRES_URL, "import")
-        if dbutil.POSTGRES_URL
-        else dbutil.sqlite_url(tmp, "import")
-    )
-    env = {
-        **os.environ,
-        "CITIZENHUB_ENVIRONMENT": "development",
-        "CITIZENHUB_DATABASE_URL": url,
-        "CITIZENHUB_PASSWORD_HASH_MEMORY_KIB": "8192",
-        "CITIZENHUB_PASSWORD_HASH_TIME_COST": "1",
-        "COLUMNS": "120",
-    }
-    yield env
-    if dbutil.POSTGRES_URL:
-        dbutil.drop_postgres_database(url)
+def cli_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    with dbutil.cli_database(tmp_path_factory.mktemp("import-cli"), "import", 120) as env:
+        yield env
 
 
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CLI, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=180,
-        stdin=subprocess.DEVNULL,
-    )
+cli = dbutil.run_cli
 
 
 def counts(output: str) -> dict[str, int]:

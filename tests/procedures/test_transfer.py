@@ -10,11 +10,9 @@ import asyncio
 import csv
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import tracemalloc
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -521,40 +519,14 @@ async def test_the_export_endpoint_streams_a_file_with_a_version(
 
 # The commands ---------------------------------------------------------------------------------
 
-CLI = str(Path(sys.executable).parent / "citizen-hub")
-
 
 @pytest.fixture(scope="module")
-def cli_env(tmp_path_factory: pytest.TempPathFactory):
-    tmp = tmp_path_factory.mktemp("procedures-cli")
-    url = (
-        dbutil.create_postgres_database(dbutil.POSTGRES_URL, "procedures")
-        if dbutil.POSTGRES_URL
-        else dbutil.sqlite_url(tmp, "procedures")
-    )
-    env = {
-        **os.environ,
-        "CITIZENHUB_ENVIRONMENT": "development",
-        "CITIZENHUB_DATABASE_URL": url,
-        "CITIZENHUB_PASSWORD_HASH_MEMORY_KIB": "8192",
-        "CITIZENHUB_PASSWORD_HASH_TIME_COST": "1",
-        "COLUMNS": "200",
-    }
-    yield env
-    if dbutil.POSTGRES_URL:
-        dbutil.drop_postgres_database(url)
+def cli_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    with dbutil.cli_database(tmp_path_factory.mktemp("procedures-cli"), "procedures", 200) as env:
+        yield env
 
 
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CLI, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=180,
-        stdin=subprocess.DEVNULL,
-    )
+cli = dbutil.run_cli
 
 
 def table(output: str) -> dict[str, tuple[int, int]]:
