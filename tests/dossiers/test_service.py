@@ -174,30 +174,27 @@ async def test_friday_afternoon_receipt_runs_over_the_weekend(session: AsyncSess
     assert three.dossier.due_at == due(date(2026, 12, 2))  # Wednesday
 
 
+async def calendar_day(
+    session: AsyncSession, staff: User, day: date, kind: DayKind, name_vi: str, name_en: str
+) -> None:
+    """A staff day off or make-up working day, as the calendar API adds one."""
+    await calendar_service.add_day(
+        session, staff, CalendarDayCreate(day=day, kind=kind, name_vi=name_vi, name_en=name_en)
+    )
+
+
 async def test_a_staff_day_off_moves_the_due_date(session: AsyncSession) -> None:
     _department, procedure, staff = await setup(session, days=5)
     before = await register(session, procedure, local(2026, 12, 7))  # Monday
     assert before.dossier.due_at == due(date(2026, 12, 14))
-    await calendar_service.add_day(
-        session,
-        staff,
-        CalendarDayCreate(
-            day=date(2026, 12, 9), kind=DayKind.day_off, name_vi="Nghỉ", name_en="Day off"
-        ),
-    )
+    await calendar_day(session, staff, date(2026, 12, 9), DayKind.day_off, "Nghỉ", "Day off")
     after = await register(session, procedure, local(2026, 12, 7))
     assert after.dossier.due_at == due(date(2026, 12, 15))
 
 
 async def test_a_make_up_saturday_counts(session: AsyncSession) -> None:
     _department, procedure, staff = await setup(session, days=5)
-    await calendar_service.add_day(
-        session,
-        staff,
-        CalendarDayCreate(
-            day=date(2026, 12, 12), kind=DayKind.working_day, name_vi="Làm bù", name_en="Make-up"
-        ),
-    )
+    await calendar_day(session, staff, date(2026, 12, 12), DayKind.working_day, "Làm bù", "Make-up")
     done = await register(session, procedure, local(2026, 12, 7))
     assert done.dossier.due_at == due(date(2026, 12, 12))  # Tue..Fri, then the Saturday
 
