@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import secrets
+import shutil
+import signal
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -185,3 +190,42 @@ def finish(
     if failures:
         return 1
     return 1 if args.strict and missed else 0
+
+
+def wrk_arguments(p: argparse.ArgumentParser) -> None:
+    """--duration, --warmup, --connections, --threads, --timeout: how wrk measures."""
+    p.add_argument("--duration", type=float, default=10, help="seconds of each wrk measurement")
+    p.add_argument("--warmup", type=float, default=2, help="unmeasured wrk seconds first")
+    p.add_argument("--connections", type=int, default=32, help="wrk connections")
+    p.add_argument("--threads", type=int, default=2, help="wrk threads")
+    p.add_argument("--timeout", type=float, default=10, help="wrk per-request timeout, seconds")
+
+
+def closing_arguments(p: argparse.ArgumentParser) -> None:
+    """run.py's common options, then --strict, --keep-workdir and --wrk."""
+    harness.common_arguments(p)
+    p.add_argument("--strict", action="store_true", help="also exit 1 when a target is missed")
+    p.add_argument("--keep-workdir", action="store_true", help="keep logs, Lua scripts, SQLite")
+    p.add_argument("--wrk", default=shutil.which("wrk") or "/usr/bin/wrk")
+
+
+def check_http_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--server-env items are KEY=VALUE, and wrk is there unless --no-http."""
+    for item in args.server_env:
+        if "=" not in item:
+            p.error(f"--server-env wants KEY=VALUE, got {item!r}")
+    if not args.no_http and not Path(args.wrk).exists():
+        p.error(f"wrk not found at {args.wrk} (apt-get install -y --no-upgrade wrk)")
+
+
+def start(args: argparse.Namespace, settings: tuple[str, ...], **extra: Any) -> dict[str, Any]:
+    """Stop servers and drop databases on SIGTERM/SIGHUP too; the report's opening fields."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # unwind: stop servers, drop databases
+        signal.signal(signum, harness._terminate)
+    return {
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "loadavg_at_start": os.getloadavg(),
+        "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"{platform.platform()}",
+        "settings": {k: getattr(args, k) for k in settings} | {"quick": args.quick, **extra},
+    }

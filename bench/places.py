@@ -44,13 +44,11 @@ import io
 import json
 import math
 import os
-import platform
 import pstats
 import random
 import re
 import secrets
 import shutil
-import signal
 import sqlite3
 import statistics
 import sys
@@ -987,11 +985,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--db", choices=["sqlite", "postgres", "postgresql", "both"], default="both")
     p.add_argument("--sizes", default="100000,1000000", help="numbers of places, comma-separated")
     p.add_argument("--queries", type=int, default=2000, help="query points per size and variant")
-    p.add_argument("--duration", type=float, default=10, help="seconds of each wrk measurement")
-    p.add_argument("--warmup", type=float, default=2, help="unmeasured wrk seconds first")
-    p.add_argument("--connections", type=int, default=32, help="wrk connections")
-    p.add_argument("--threads", type=int, default=2, help="wrk threads")
-    p.add_argument("--timeout", type=float, default=10, help="wrk per-request timeout, seconds")
+    common.wrk_arguments(p)
     p.add_argument(
         "--budget",
         type=float,
@@ -1015,10 +1009,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--profile", action="store_true", help="cProfile nearby at the largest size and print it"
     )
-    harness.common_arguments(p)
-    p.add_argument("--strict", action="store_true", help="also exit 1 when a target is missed")
-    p.add_argument("--keep-workdir", action="store_true", help="keep logs, Lua scripts, SQLite")
-    p.add_argument("--wrk", default=shutil.which("wrk") or "/usr/bin/wrk")
+    common.closing_arguments(p)
     args = p.parse_args(argv)
     if args.db == "postgresql":
         args.db = "postgres"
@@ -1032,28 +1023,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"--sizes wants numbers of at least {LIMIT}")
     if args.queries < 10:
         p.error("--queries must be at least 10")
-    for item in args.server_env:
-        if "=" not in item:
-            p.error(f"--server-env wants KEY=VALUE, got {item!r}")
-    if not args.no_http and not Path(args.wrk).exists():
-        p.error(f"wrk not found at {args.wrk} (apt-get install -y --no-upgrade wrk)")
+    common.check_http_arguments(p, args)
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for signum in (signal.SIGTERM, signal.SIGHUP):  # unwind: stop servers, drop databases
-        signal.signal(signum, harness._terminate)
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     settings = ("sizes", "queries", "budget", "duration", "connections", "threads", "seed")
-    report: dict[str, Any] = {
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "loadavg_at_start": os.getloadavg(),
-        "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"{platform.platform()}",
-        "settings": {k: getattr(args, k) for k in settings}
-        | {"quick": args.quick, "radius_m": RADIUS_M, "limit": LIMIT, "filtered": FILTERED},
-    }
+    report = common.start(args, settings, radius_m=RADIUS_M, limit=LIMIT, filtered=FILTERED)
     check_rows()
     loads: list[Loaded] = []
     timings: list[Timing] = []

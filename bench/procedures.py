@@ -38,11 +38,9 @@ import argparse
 import asyncio
 import contextlib
 import os
-import platform
 import random
 import secrets
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -852,11 +850,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--size", type=int, default=20_000, help="synthetic procedures")
     p.add_argument("--queries", type=int, default=1000, help="distinct queries timed")
     p.add_argument("--repeat", type=int, default=300, help="calls of the one hot query")
-    p.add_argument("--duration", type=float, default=10, help="seconds of each wrk measurement")
-    p.add_argument("--warmup", type=float, default=2, help="unmeasured wrk seconds first")
-    p.add_argument("--connections", type=int, default=32, help="wrk connections")
-    p.add_argument("--threads", type=int, default=2, help="wrk threads")
-    p.add_argument("--timeout", type=float, default=10, help="wrk per-request timeout, seconds")
+    common.wrk_arguments(p)
     p.add_argument("--seed", type=int, default=2026, help="random seed of records and queries")
     p.add_argument(
         "--quick",
@@ -864,10 +858,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a smoke test: 2,000 procedures, 200 queries, 2 s of wrk",
     )
     p.add_argument("--no-http", action="store_true", help="only the repository timings")
-    harness.common_arguments(p)
-    p.add_argument("--strict", action="store_true", help="also exit 1 when a target is missed")
-    p.add_argument("--keep-workdir", action="store_true", help="keep logs, Lua scripts, SQLite")
-    p.add_argument("--wrk", default=shutil.which("wrk") or "/usr/bin/wrk")
+    common.closing_arguments(p)
     args = p.parse_args(argv)
     if args.db == "postgresql":
         args.db = "postgres"
@@ -877,27 +868,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--size must be at least 100")
     if args.queries < 10:
         p.error("--queries must be at least 10")
-    for item in args.server_env:
-        if "=" not in item:
-            p.error(f"--server-env wants KEY=VALUE, got {item!r}")
-    if not args.no_http and not Path(args.wrk).exists():
-        p.error(f"wrk not found at {args.wrk} (apt-get install -y --no-upgrade wrk)")
+    common.check_http_arguments(p, args)
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for signum in (signal.SIGTERM, signal.SIGHUP):  # unwind: stop servers, drop databases
-        signal.signal(signum, harness._terminate)
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     settings = ("size", "queries", "repeat", "duration", "connections", "threads", "seed")
-    report: dict[str, Any] = {
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "loadavg_at_start": os.getloadavg(),
-        "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"{platform.platform()}",
-        "settings": {k: getattr(args, k) for k in settings} | {"quick": args.quick},
-    }
+    report = common.start(args, settings)
     check_records(random.Random(args.seed))
     queries = make_queries(args.queries, args.size, args.seed + 1)
     loads: list[Loaded] = []
