@@ -138,7 +138,7 @@ class ProcedureForm(IdMixin, Base):
 
     __tablename__ = "procedure_form"
     # Never reuse the id of a deleted form: its download URL is cached as immutable for a year.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     procedure_id: Mapped[int] = mapped_column(
         ForeignKey("procedure.id", ondelete="CASCADE"), index=True
