@@ -243,6 +243,7 @@ PROTECTED: list[Endpoint] = [
         Role.staff,
         {"note": "Đã kiểm tra", "internal": True},
     ),
+    Endpoint("POST", "/api/v1/staff/dossiers/{dossier_code}/pin", Role.staff),
     Endpoint("GET", "/api/v1/me/dossiers", Role.citizen),
     Endpoint("GET", "/api/v1/dossiers/{dossier_code}", Role.citizen),
     Endpoint(

@@ -17,6 +17,7 @@ from app.dossiers.schemas import (
     DossierItem,
     FactorIn,
     NoteIn,
+    PinOut,
     RateIn,
     RatingIn,
     RegisteredOut,
@@ -295,3 +296,19 @@ async def add_note(
     return await views.staff_view(
         session, dossier, locale_of(request), time_zone=settings.time_zone, viewer=user
     )
+
+
+@staff_router.post(
+    "/dossiers/{dossier_code}/pin",
+    response_model=PinOut,
+    summary="Re-issue the receipt PIN (the applicant lost the receipt)",
+)
+async def reissue_pin(
+    dossier_code: str, user: StaffUser, session: SessionDep, hasher: HasherDep
+) -> Any:
+    """A new six-digit PIN, shown this once; the old one stops working at once. 409 once the
+    dossier is closed (rejected, result returned, withdrawn). Recorded as an internal note
+    (nobody is notified) and in the audit trail."""
+    dossier = await service.get_workable(session, user, dossier_code, for_update=True)
+    pin = await service.reissue_pin(session, hasher, user, dossier)
+    return {"code": dossier.code, "pin": pin}

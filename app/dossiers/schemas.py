@@ -264,6 +264,11 @@ class RegisteredOut(BaseModel):
     dossier: StaffView
 
 
+class PinOut(BaseModel):
+    code: str
+    pin: str = Field(description="The new PIN for a new receipt: shown this once")
+
+
 class StaffPage(Page[DossierItem]):
     counts: dict[str, int] = Field(description="Dossiers by status, with the other filters")
     overdue_count: int = Field(description="Running dossiers past due, with the other filters")

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.auth.models import Role, User
 from app.auth.passwords import Hasher
 from app.calendar.models import MAX_YEAR, MIN_YEAR
@@ -39,6 +40,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.dossiers import repository as repo
 from app.dossiers.models import (
+    FINAL,
     RATEABLE,
     RUNNING,
     TRANSITIONS,
@@ -652,6 +654,48 @@ async def add_note(
     if not internal:
         await _notify(session, dossier, actor, "note", time_zone, now=now, note=text[:300])
     return event
+
+
+# A lost receipt ----------------------------------------------------------------------------
+
+
+async def reissue_pin(
+    session: AsyncSession,
+    hasher: Hasher,
+    actor: User,
+    dossier: Dossier,
+    *,
+    now: datetime | None = None,
+) -> str:
+    """A new PIN for an applicant who lost the receipt, at the desk: staff who may work the
+    dossier (Forbidden otherwise), not once it is closed (Conflict). The old PIN stops working
+    at once. An internal note records it (nobody is notified) and the audit trail too, never
+    the PIN. Returns the new PIN, to print on a new receipt: it is shown this once."""
+    if not can_work(dossier, actor):
+        raise Forbidden(_("This dossier belongs to another department."))
+    if Status(dossier.status) in FINAL:
+        raise Conflict(_("This dossier is closed: its PIN cannot be re-issued."))
+    now = now or utcnow()
+    pin = new_pin()
+    dossier.pin_hash = await hasher.hash(pin)
+    dossier.updated_at = now
+    session.add(
+        DossierEvent(
+            dossier_id=dossier.id,
+            at=now,
+            actor_id=actor.id,
+            note=_("PIN re-issued"),
+            missing=[],
+            internal=True,
+            due_at=dossier.due_at,
+        )
+    )
+    await session.flush()
+    await audit.record(
+        session, actor.id, "dossier.reissue_pin", "dossier", dossier.id, code=dossier.code
+    )
+    logger.info("dossier PIN re-issued", extra={"code": dossier.code, "actor_id": actor.id})
+    return pin
 
 
 # Followers and rating ----------------------------------------------------------------------

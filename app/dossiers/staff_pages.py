@@ -23,10 +23,10 @@ from app.auth.deps import HasherDep, LimiterDep, PageStaff, SettingsDep
 from app.auth.models import Role, User
 from app.db import SessionDep, utcnow
 from app.dossiers import service, views
-from app.dossiers.models import ApplicantKind, Channel, Status
+from app.dossiers.models import FINAL, ApplicantKind, Channel, Dossier, Status
 from app.dossiers.pages import helpers, names_of
 from app.dossiers.schemas import DossierIn, NoteIn, StatusIn, last4
-from app.errors import AppError, InvalidInput
+from app.errors import AppError, Conflict, InvalidInput
 from app.kit.csrf import verify_csrf
 from app.kit.i18n import N_, locale_of
 from app.kit.i18n import gettext as _
@@ -361,7 +361,20 @@ async def register(
     except AppError as exc:
         errors = errors_from(exc, register_fields())
         return await _new_page(request, session, values, errors=errors, status_code=exc.status)
-    dossier = done.dossier
+    return await _receipt(request, session, done.dossier, done.pin, status_code=201)
+
+
+async def _receipt(
+    request: Request,
+    session: AsyncSession,
+    dossier: Dossier,
+    pin: str,
+    *,
+    status_code: int,
+    reissued: bool = False,
+) -> Response:
+    """The printable receipt with the PIN, shown this once (after registering, or a new PIN)."""
+    settings = request.app.state.settings
     locale = locale_of(request)
     view = await views.applicant_view(session, dossier, locale, time_zone=settings.time_zone)
     procedure_name, agency_name = await names_of(session, dossier, locale)
@@ -372,13 +385,14 @@ async def register(
         {
             **helpers(request),
             "d": view,
-            "pin": done.pin,
+            "pin": pin,
+            "reissued": reissued,
             "has_phone": last4(dossier.phone) is not None,
             "procedure_name": procedure_name,
             "agency_name": agency_name,
             "track_url": f"{base}/dossiers/lookup",
         },
-        status_code=201,
+        status_code=status_code,
     )
 
 
@@ -423,6 +437,8 @@ async def _case_page(
             "errors": errors,
             "field_errors": field_errors(errors),
             "form": dict(form or {}),
+            "can_reissue_pin": Status(dossier.status) not in FINAL,
+            "pin_token": secrets.token_urlsafe(18),  # a resent form re-issues nothing
         },
         status_code=status_code,
     )
@@ -569,3 +585,38 @@ async def add_note(
     except AppError as exc:
         return await _refused(request, session, user, code, exc, NOTE_FIELDS, form)
     return RedirectResponse(f"/staff/dossiers/{dossier.code}?done=noted", status_code=303)
+
+
+@router.post("/staff/dossiers/{code}/pin", dependencies=csrf)
+async def reissue_pin(
+    code: str,
+    request: Request,
+    session: SessionDep,
+    hasher: HasherDep,
+    limiter: LimiterDep,
+    user: PageStaff,
+    form_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Like POST /api/v1/staff/dossiers/{code}/pin: a new PIN on a new printable receipt (the
+    old PIN stops working). The form's token is spent, so a reload of the receipt (the browser
+    sends the form again) does not replace the PIN just printed."""
+    dossier = await service.get_workable(session, user, code, for_update=True)
+    token = form_token.strip()[:60]
+    if token:
+        spent = await limiter.hit(
+            per_window(1, FORM_TOKEN_SECONDS), "dossier-pin-form", str(user.id), token
+        )
+        if not spent.allowed:
+            error = Conflict(
+                _(
+                    "This form was already sent, so the PIN was re-issued and the receipt shown. "
+                    "The PIN cannot be shown again: re-issue it once more if the receipt is lost."
+                )
+            )
+            return await _refused(request, session, user, code, error, {}, {})
+    try:
+        async with session.begin_nested():
+            pin = await service.reissue_pin(session, hasher, user, dossier)
+    except AppError as exc:
+        return await _refused(request, session, user, code, exc, {}, {})
+    return await _receipt(request, session, dossier, pin, status_code=200, reissued=True)

@@ -11,7 +11,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.service import trail
 from app.auth.models import Role, User
+from app.dossiers import service
 from tests.builders import create_department, create_procedure, signed_in
 
 STAFF = "/api/v1/staff/dossiers"
@@ -298,6 +300,70 @@ async def test_staff_list_filters_counts_and_departments(
     ).json()
     assert overdue["items"] == []
     problem(await client.get(STAFF, headers=world.citizen_headers), 403)
+
+
+# A lost receipt -----------------------------------------------------------------------------
+
+
+async def lookup(client: httpx.AsyncClient, code: str, pin: str) -> httpx.Response:
+    return await client.post("/api/v1/dossiers/lookup", json={"code": code, "pin": pin})
+
+
+async def test_a_new_pin_replaces_the_lost_one(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    done = await register(client, world)
+    code, old_pin = done["code"], done["pin"]
+    english = {"Accept-Language": "en"}
+    answer = await client.post(f"{STAFF}/{code}/pin", headers={**world.staff_headers, **english})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["code"] == code and re.fullmatch(r"\d{6}", body["pin"])
+    new_pin = body["pin"]
+    # The old PIN stops working at once; the new one shows the dossier.
+    problem(await lookup(client, code, old_pin), 404)
+    seen = await lookup(client, code, new_pin)
+    assert seen.status_code == 200, seen.text
+    # An internal note for staff, with who did it; the applicant sees nothing of it.
+    assert [(e["to_status"], e["note"]) for e in seen.json()["history"]] == [("received", None)]
+    assert "re-issued" not in seen.text
+    case = (await client.get(f"{STAFF}/{code}", headers=world.staff_headers)).json()
+    last = case["history"][-1]
+    assert (last["note"], last["internal"], last["actor_name"]) == (
+        "PIN re-issued",
+        True,
+        world.staff.full_name,
+    )
+    # Audited, without the PIN; nobody is notified.
+    dossier_id = (await service.get(session, code)).id
+    entries = list(await trail(session, "dossier", dossier_id))
+    assert [(e.action, e.actor_id) for e in entries] == [("dossier.reissue_pin", world.staff.id)]
+    assert new_pin not in str(entries[0].data) and old_pin not in str(entries[0].data)
+    # A manager may do it for any department; each new PIN replaces the one before.
+    again = await client.post(f"{STAFF}/{code}/pin", headers=world.manager_headers)
+    assert again.status_code == 200, again.text
+    if again.json()["pin"] != new_pin:
+        problem(await lookup(client, code, new_pin), 404)
+    assert (await lookup(client, code, again.json()["pin"])).status_code == 200
+
+
+async def test_who_may_reissue_a_pin_and_when(client: httpx.AsyncClient, world: World) -> None:
+    done = await register(client, world)
+    code, pin = done["code"], done["pin"]
+    path = f"{STAFF}/{code}/pin"
+    problem(await client.post(path, headers=world.citizen_headers), 403)
+    problem(await client.post(path, headers=world.other_headers), 403)
+    assert (await client.post(path)).status_code == 401
+    problem(await client.post(f"{STAFF}/YB-000000-0000/pin", headers=world.staff_headers), 404)
+    assert (await lookup(client, code, pin)).status_code == 200  # still the first PIN
+    await move(client, world.staff_headers, code, "withdrawn")
+    closed = problem(
+        await client.post(path, headers={**world.staff_headers, "Accept-Language": "en"}), 409
+    )
+    assert "closed" in closed["detail"]
+    assert (await lookup(client, code, pin)).status_code == 200  # unchanged
+    case = (await client.get(f"{STAFF}/{code}", headers=world.staff_headers)).json()
+    assert all(e["note"] != "PIN re-issued" for e in case["history"])
 
 
 # Following ----------------------------------------------------------------------------------

@@ -303,6 +303,53 @@ async def test_status_changes_through_the_form(
         assert blank.status_code == 422 and 'href="#note-text"' in summary(blank.text)
 
 
+async def test_reissue_a_lost_pin_from_the_case_page(
+    app: FastAPI, session: AsyncSession, world: World
+) -> None:
+    done = await create_dossier(session, world.procedure, actor=world.staff)
+    await session.commit()
+    code = done.dossier.code
+    path = f"/staff/dossiers/{code}"
+    async with browser(app, world.staff) as desk:
+        case = await desk.get(path)
+        assert "Re-issue the receipt PIN" in case.text and "old PIN stops working" in case.text
+        form = read_form(case.text, f"{path}/pin")
+        assert form["csrf_token"] and form["form_token"]
+        receipt = await desk.post(f"{path}/pin", data=form)
+        assert receipt.status_code == 200, receipt.text
+        assert _CODE.search(receipt.text).group(1) == code  # type: ignore[union-attr]
+        pin = _PIN.search(receipt.text).group(1)  # type: ignore[union-attr]
+        assert "never again" in receipt.text and "replaces the earlier one" in receipt.text
+        # The browser sends the same form again (a reload): the printed PIN stays.
+        again = await desk.post(f"{path}/pin", data=form)
+        assert again.status_code == 409 and "already sent" in summary(again.text)
+        assert _PIN.search(again.text) is None
+        assert "PIN re-issued" in (await desk.get(path)).text  # the internal note
+
+    async with browser(app, ip="198.51.100.52") as applicant:
+        lookup = "/api/v1/dossiers/lookup"
+        found = await applicant.post(lookup, json={"code": code, "pin": pin})
+        assert found.status_code == 200 and found.json()["code"] == code
+        if pin != done.pin:
+            old = await applicant.post(lookup, json={"code": code, "pin": done.pin})
+            assert old.status_code == 404
+
+    async with browser(app, world.other_staff) as other:
+        token = await csrf_token(other, "/staff/dossiers")
+        refused = await other.post(f"{path}/pin", data={"csrf_token": token})
+        assert refused.status_code == 403 and _PIN.search(refused.text) is None
+
+    await service.change_status(session, world.staff, await reload(session, code), Status.withdrawn)
+    await session.commit()
+    async with browser(app, world.staff) as desk:
+        closed = await desk.get(path)
+        assert f'action="{path}/pin"' not in closed.text
+        assert "its PIN cannot be re-issued" in closed.text
+        token = await csrf_token(desk, path)
+        late = await desk.post(f"{path}/pin", data={"csrf_token": token})
+        assert late.status_code == 409 and "cannot be re-issued" in summary(late.text)
+
+
 async def test_the_queue_lists_the_departments_dossiers_overdue_first(
     app: FastAPI, session: AsyncSession, world: World
 ) -> None:
