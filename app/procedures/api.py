@@ -173,11 +173,12 @@ async def list_life_events(request: Request, session: SessionDep) -> Response:
     locale = locale_of(request)
 
     async def build() -> dict[str, Any]:
-        items = []
-        for event in await service.life_events(session):
-            steps = await service.life_event_steps(session, event)
-            items.append(views.life_event_summary(event, steps, service.totals(steps), locale))
-        return {"items": items}
+        return {
+            "items": [
+                views.life_event_summary(event, steps, service.totals(steps), locale)
+                for event, steps in await service.life_events_with_steps(session)
+            ]
+        }
 
     return await cached_public(request, build, CATALOGUE_CACHE_SECONDS, "application/json")
 

@@ -14,7 +14,6 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import PageUserOptional
 from app.db import SessionDep
@@ -390,10 +389,10 @@ async def procedure_page(
 # Life events ---------------------------------------------------------------------------------
 
 
-async def _event_view(session: AsyncSession, event: LifeEvent, locale: str) -> dict[str, Any]:
-    steps = await service.life_event_steps(session, event)
+def _event_view(
+    event: LifeEvent, steps: service.Steps, agencies: dict[int, Any], locale: str
+) -> dict[str, Any]:
     totals = service.totals(steps)
-    agencies = await repository.agencies_by_id(session, [p.agency_id for _s, p in steps])
     shown_steps = []
     for step, procedure in steps:
         agency = agencies.get(procedure.agency_id) or {}
@@ -432,7 +431,11 @@ async def life_events_page(
     request: Request, session: SessionDep, user: PageUserOptional
 ) -> Response:
     locale = locale_of(request)
-    events = [await _event_view(session, e, locale) for e in await service.life_events(session)]
+    with_steps = await service.life_events_with_steps(session)
+    agencies = await repository.agencies_by_id(
+        session, [p.agency_id for _e, steps in with_steps for _s, p in steps]
+    )
+    events = [_event_view(e, steps, agencies, locale) for e, steps in with_steps]
     groups = [
         {
             "id": audience,
@@ -450,7 +453,9 @@ async def life_event_page(
     request: Request, slug: str, session: SessionDep, user: PageUserOptional
 ) -> Response:
     event = await service.life_event(session, slug)
-    view = await _event_view(session, event, locale_of(request))
+    steps = await service.life_event_steps(session, event)
+    agencies = await repository.agencies_by_id(session, [p.agency_id for _s, p in steps])
+    view = _event_view(event, steps, agencies, locale_of(request))
     response = render(
         request, "procedures/life_event.html", {"event": view, "steps": view["steps"]}
     )

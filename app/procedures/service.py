@@ -302,16 +302,31 @@ async def life_event(session: AsyncSession, slug: str) -> LifeEvent:
     return event
 
 
-async def life_event_steps(
-    session: AsyncSession, event: LifeEvent
-) -> list[tuple[LifeEventStep, Procedure]]:
-    rows = await session.execute(
+Steps = list[tuple[LifeEventStep, Procedure]]
+
+
+def _steps_query(event_ids: list[int]) -> Any:
+    return (
         select(LifeEventStep, Procedure)
         .join(Procedure, Procedure.id == LifeEventStep.procedure_id)
-        .where(LifeEventStep.life_event_id == event.id, Procedure.retired_at.is_(None))
-        .order_by(LifeEventStep.position)
+        .where(LifeEventStep.life_event_id.in_(event_ids), Procedure.retired_at.is_(None))
+        .order_by(LifeEventStep.life_event_id, LifeEventStep.position)
     )
+
+
+async def life_event_steps(session: AsyncSession, event: LifeEvent) -> Steps:
+    rows = await session.execute(_steps_query([event.id]))
     return [(row[0], row[1]) for row in rows]
+
+
+async def life_events_with_steps(session: AsyncSession) -> list[tuple[LifeEvent, Steps]]:
+    """Every live life event with its live steps in order, in two queries whatever their number."""
+    events = await life_events(session)
+    by_event: dict[int, Steps] = {e.id: [] for e in events}
+    if events:
+        for row in await session.execute(_steps_query(list(by_event))):
+            by_event[row[0].life_event_id].append((row[0], row[1]))
+    return [(e, by_event[e.id]) for e in events]
 
 
 async def life_events(session: AsyncSession) -> list[LifeEvent]:
