@@ -673,7 +673,7 @@ async def reissue_pin(
     the PIN. Returns the new PIN, to print on a new receipt: it is shown this once."""
     if not can_work(dossier, actor):
         raise Forbidden(_("This dossier belongs to another department."))
-    if Status(dossier.status) in FINAL:
+    if not can_reissue_pin(dossier):
         raise Conflict(_("This dossier is closed: its PIN cannot be re-issued."))
     now = now or utcnow()
     pin = new_pin()
@@ -725,6 +725,11 @@ async def followed(
 ) -> tuple[list[Dossier], int]:
     """The dossiers the user follows, the latest received first, and how many in all."""
     return await repo.followed_by(session, user.id, limit=limit, offset=offset)
+
+
+def can_reissue_pin(dossier: Dossier) -> bool:
+    """A closed dossier (rejected, result returned, withdrawn) keeps its PIN."""
+    return Status(dossier.status) not in FINAL
 
 
 def can_rate(dossier: Dossier) -> bool:

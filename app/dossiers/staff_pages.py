@@ -23,7 +23,7 @@ from app.auth.deps import HasherDep, LimiterDep, PageStaff, SettingsDep
 from app.auth.models import Role, User
 from app.db import SessionDep, utcnow
 from app.dossiers import service, views
-from app.dossiers.models import FINAL, ApplicantKind, Channel, Dossier, Status
+from app.dossiers.models import ApplicantKind, Channel, Dossier, Status
 from app.dossiers.pages import helpers, names_of
 from app.dossiers.schemas import DossierIn, NoteIn, StatusIn, last4
 from app.errors import AppError, Conflict, InvalidInput
@@ -437,7 +437,7 @@ async def _case_page(
             "errors": errors,
             "field_errors": field_errors(errors),
             "form": dict(form or {}),
-            "can_reissue_pin": Status(dossier.status) not in FINAL,
+            "can_reissue_pin": service.can_reissue_pin(dossier),
             "pin_token": secrets.token_urlsafe(18),  # a resent form re-issues nothing
         },
         status_code=status_code,
