@@ -13,11 +13,9 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
 import ijson
-from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import begin_write
-from app.errors import AppError
+from app.kit import batches
 from app.org import repository as org_repo
 from app.places import osm
 from app.places.schemas import PlaceIn
@@ -122,14 +120,6 @@ def _name(tags: dict[str, str]) -> str:
     return tags.get("name") or tags.get("name:vi") or tags.get("name:en") or ""
 
 
-async def _begin(session: AsyncSession, stack: contextlib.AsyncExitStack) -> None:
-    """On SQLite, take the write lock up front (BEGIN IMMEDIATE): a transaction that reads
-    first fails at once when another writer got in between. A transaction the caller already
-    began is theirs to have begun that way."""
-    if not session.in_transaction():
-        await begin_write(session, stack, None)
-
-
 @dataclass(frozen=True, slots=True)
 class _Pending:
     record_id: str
@@ -191,28 +181,13 @@ class _Import:
         setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
 
     async def write(self, batch: list[_Pending]) -> None:
-        """Upsert a batch in one SAVEPOINT; should the database refuse one of them, roll the
-        batch back and write each in its own SAVEPOINT, skipping the refused ones."""
-        try:
-            async with self.session.begin_nested():
-                outcomes = [await self._upsert(item.data) for item in batch]
-        except (IntegrityError, DataError, AppError):
-            outcomes = []
-        else:
-            for outcome in outcomes:
-                self._count(outcome)
-            return
-        for item in batch:
-            try:
-                async with self.session.begin_nested():
-                    outcome = await self._upsert(item.data)
-            except (IntegrityError, DataError) as exc:
-                reason = str(exc.orig or exc).strip().splitlines()[0]
-                self.skip(item.record_id, item.name, f"refused by the database: {reason}")
-            except AppError as exc:
-                self.skip(item.record_id, item.name, exc.detail or exc.title)
-            else:
-                self._count(outcome)
+        await batches.save_batch(
+            self.session,
+            batch,
+            lambda item: self._upsert(item.data),
+            saved=self._count,
+            refused=lambda item, reason: self.skip(item.record_id, item.name, reason),
+        )
 
 
 async def import_places(
@@ -229,7 +204,7 @@ async def import_places(
     info = FileInfo()
     batch: list[_Pending] = []
     async with contextlib.AsyncExitStack() as stack:
-        await _begin(session, stack)
+        await batches.begin(session, stack)
         department_id: int | None = None
         if options.department_code:
             department = await org_repo.department_by_code(session, options.department_code)
@@ -250,7 +225,7 @@ async def import_places(
                     batch.clear()
                     if not options.dry_run:
                         await session.commit()
-                        await _begin(session, stack)
+                        await batches.begin(session, stack)
                 if progress is not None:
                     progress(stream.tell(), summary)
         except BrokenFile as exc:

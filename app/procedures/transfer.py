@@ -30,11 +30,9 @@ from typing import IO, Any, Literal
 import ijson
 from pydantic import ValidationError
 from sqlalchemy import func, select
-from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import begin_write
-from app.errors import AppError
+from app.kit import batches
 from app.kit.i18n import use_locale
 from app.kit.langtext import LANGUAGE_CODE
 from app.org.models import Department
@@ -364,12 +362,6 @@ def reasons(exc: ValidationError) -> str:
     return shown
 
 
-def _problem_of(exc: AppError) -> str:
-    if exc.errors:
-        return "; ".join(f"{e.get('field', 'record')}: {e.get('reason', '')}" for e in exc.errors)
-    return str(exc.detail or exc.title)
-
-
 # Importing ----------------------------------------------------------------------------------
 
 
@@ -451,12 +443,6 @@ async def save_life_event(session: AsyncSession, data: LifeEventIn) -> Outcome:
     return "created" if same is None else "updated"
 
 
-async def _begin(session: AsyncSession, stack: contextlib.AsyncExitStack) -> None:
-    """On SQLite, take the write lock up front (BEGIN IMMEDIATE)."""
-    if not session.in_transaction():
-        await begin_write(session, stack, None)
-
-
 @dataclass(frozen=True, slots=True)
 class _Pending:
     where: str
@@ -510,28 +496,13 @@ class _Import:
         return await save_life_event(self.session, data)
 
     async def write(self, kind: Kind, batch: list[_Pending]) -> None:
-        """Save a batch in one SAVEPOINT; should one record be refused, roll the batch back and
-        save each in its own SAVEPOINT, skipping the refused ones with the reason."""
-        try:
-            async with self.session.begin_nested():
-                outcomes = [await self._one(kind, item.data) for item in batch]
-        except (IntegrityError, DataError, AppError):
-            pass
-        else:
-            for outcome in outcomes:
-                self.count(kind, outcome)
-            return
-        for item in batch:
-            try:
-                async with self.session.begin_nested():
-                    outcome = await self._one(kind, item.data)
-            except (IntegrityError, DataError) as exc:
-                reason = str(exc.orig or exc).strip().splitlines()[0]
-                self.skip(kind, item.where, item.code, f"refused by the database: {reason}")
-            except AppError as exc:
-                self.skip(kind, item.where, item.code, _problem_of(exc))
-            else:
-                self.count(kind, outcome)
+        await batches.save_batch(
+            self.session,
+            batch,
+            lambda item: self._one(kind, item.data),
+            saved=lambda outcome: self.count(kind, outcome),
+            refused=lambda item, reason: self.skip(kind, item.where, item.code, reason),
+        )
 
 
 async def import_catalogue(
@@ -554,7 +525,7 @@ async def import_catalogue(
     events: list[_Pending] = []  # saved after every procedure: their steps name procedures
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(use_locale(options.locale))
-        await _begin(session, stack)
+        await batches.begin(session, stack)
         try:
             for raw in read_records(stream, fmt):
                 pending = work.validate(raw)
@@ -567,7 +538,7 @@ async def import_catalogue(
                     batch.clear()
                     if not options.dry_run:
                         await session.commit()
-                        await _begin(session, stack)
+                        await batches.begin(session, stack)
                 if progress is not None:
                     progress(summary)
         except BrokenFile as exc:
