@@ -86,7 +86,7 @@ async def queue(
         overdue=bool(overdue),
         procedure=procedure.strip() or None,
         q=q.strip() or None,
-        department=(department or None) if is_manager else None,
+        department=department or None,  # the service heeds it for managers only
     )
     found = await service.list_for_staff(
         session, user, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
